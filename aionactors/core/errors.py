@@ -1,0 +1,115 @@
+"""Error types. Each carries the wire ``code`` of PROTOCOL.md and an ``error_type`` name.
+
+Transports map ``code`` to an HTTP status; everything else reads the type.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AionError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    code: ClassVar[str] = "backend"
+    error_type: ClassVar[str | None] = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_wire(self) -> dict[str, str]:
+        """The error envelope: ``{code, message, error_type?}``."""
+        body = {"code": self.code, "message": self.message}
+        if self.error_type:
+            body["error_type"] = self.error_type
+        return body
+
+
+class InvalidInput(AionError):
+    code = "invalid_input"
+    error_type = "ValidationError"
+
+
+class NotFound(AionError):
+    code = "not_found"
+
+
+class WorkflowNotFound(NotFound):
+    error_type = "WorkflowNotFound"
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(f"workflow {workflow_id!r} not found")
+        self.workflow_id = workflow_id
+
+
+class WorkflowTypeNotFound(NotFound):
+    error_type = "WorkflowTypeNotFound"
+
+    def __init__(self, workflow_type: str) -> None:
+        super().__init__(f"workflow type {workflow_type!r} is not registered")
+        self.workflow_type = workflow_type
+
+
+class ScheduleNotFound(NotFound):
+    error_type = "ScheduleNotFound"
+
+    def __init__(self, schedule_id: str) -> None:
+        super().__init__(f"schedule {schedule_id!r} not found")
+        self.schedule_id = schedule_id
+
+
+class InvalidState(AionError):
+    code = "invalid_state"
+    error_type = "InvalidState"
+
+
+class AlreadyExists(AionError):
+    code = "already_exists"
+    error_type = "WorkflowAlreadyRunning"
+
+
+class NotRunning(AionError):
+    code = "not_running"
+    error_type = "WorkflowTerminal"
+
+
+class NamespaceDenied(AionError):
+    code = "namespace_denied"
+
+
+class Unavailable(AionError):
+    code = "unavailable"
+    error_type = "ShuttingDown"
+
+
+class StoreError(AionError):
+    """The store could not do what was asked (I/O, corrupt rows, misuse)."""
+
+    code = "backend"
+    error_type = "StoreError"
+
+
+class SequenceConflict(StoreError):
+    """The stored head was not ``expected``: someone else wrote first, nothing was written."""
+
+    code = "sequence_conflict"
+    error_type = "SequenceConflict"
+
+    def __init__(self, workflow_id: str, expected: int, found: int) -> None:
+        super().__init__(f"workflow {workflow_id!r}: expected head seq {expected}, found {found}")
+        self.workflow_id = workflow_id
+        self.expected = expected
+        self.found = found
+
+
+class CorruptHistory(StoreError):
+    """A stored row could not be read back as an event of the workflow it is filed under."""
+
+    error_type = "CorruptHistory"
+
+
+class RunChainError(StoreError):
+    """A history's runs do not form one chain from a single root run."""
+
+    error_type = "RunChainError"

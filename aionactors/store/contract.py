@@ -1,0 +1,269 @@
+"""The event store contract every backend implements.
+
+Histories are append-only and guarded by optimistic concurrency: an append
+names the head it expects and fails with :class:`SequenceConflict` (writing
+nothing) if someone else got there first. Appends need a :class:`WriteToken`,
+which only the engine's recorder path asks for: holding a store is enough to
+read, not to write.
+
+Shared behaviour (validation, run chains, paging, counting) lives in
+:class:`EventStore`; backends fill in the storage primitives.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from aionactors.core.errors import SequenceConflict, StoreError
+from aionactors.core.events import Event
+from aionactors.core.ids import TimerId
+from aionactors.core.runs import RunSummary, run_chain_from_history
+from aionactors.core.status import WorkflowStatus
+from aionactors.core.visibility import (
+    WorkflowFilter,
+    WorkflowPage,
+    WorkflowSummary,
+    after_cursor,
+    decode_page_token,
+    page_token_for,
+)
+
+_SCAN_CHUNK = 500
+
+
+class WriteToken:
+    """Capability to append history; obtain it with :meth:`recorder` on the recorder path only."""
+
+    __slots__ = ()
+    _issued: WriteToken | None = None
+    _lock = threading.Lock()
+
+    def __new__(cls) -> WriteToken:
+        raise TypeError("WriteToken is a capability: obtain it with WriteToken.recorder()")
+
+    @classmethod
+    def recorder(cls) -> WriteToken:
+        with cls._lock:
+            if cls._issued is None:
+                cls._issued = object.__new__(cls)
+            return cls._issued
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    """One workflow's share of a grouped append: events seq expected_seq+1.. in order."""
+
+    workflow_id: str
+    events: Sequence[Event]
+    expected_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedEvent:
+    """An event with its position in the store's global commit order."""
+
+    position: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class TimerEntry:
+    workflow_id: str
+    timer_id: TimerId
+    fire_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRecord:
+    """A deployed workflow package archive, immutable and identified by its content hash."""
+
+    workflow_type: str
+    content_hash: str
+    archive: bytes
+    deployed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRouteRecord:
+    """Which package version new starts of a workflow type use."""
+
+    workflow_type: str
+    content_hash: str
+
+
+def validate_request(request: AppendRequest) -> None:
+    """Refuse malformed appends before they reach storage (misuse, not a conflict)."""
+    if request.expected_seq < 0:
+        raise StoreError(f"expected_seq must be >= 0, got {request.expected_seq}")
+    if not request.events:
+        raise StoreError(f"append to workflow {request.workflow_id!r} carries no events")
+    for offset, event in enumerate(request.events, start=1):
+        if event.workflow_id != request.workflow_id:
+            raise StoreError(
+                f"event seq {event.seq} belongs to workflow {event.workflow_id!r}, "
+                f"not {request.workflow_id!r}"
+            )
+        if event.seq != request.expected_seq + offset:
+            raise StoreError(
+                f"events for workflow {request.workflow_id!r} must be contiguous from "
+                f"seq {request.expected_seq + 1}; got seq {event.seq} at position {offset}"
+            )
+
+
+class EventStore(ABC):
+    """Durable workflow histories, timers, visibility and packages behind one interface."""
+
+    # ---- writes -------------------------------------------------------------------
+    def append(
+        self, token: WriteToken, workflow_id: str, events: Sequence[Event], expected_seq: int
+    ) -> None:
+        """Append ``events`` atomically if the head is ``expected_seq``; else SequenceConflict."""
+        (outcome,) = self.append_batch(token, [AppendRequest(workflow_id, events, expected_seq)])
+        if outcome is not None:
+            raise outcome
+
+    def append_batch(
+        self, token: WriteToken, requests: Sequence[AppendRequest]
+    ) -> list[SequenceConflict | None]:
+        """Group commit: apply many workflows' appends in as few transactions as possible.
+
+        Each request succeeds or fails on its own head check; the outcome list is in
+        request order (None = committed). Requests for the same workflow apply in order.
+        """
+        if not isinstance(token, WriteToken):
+            raise StoreError("append needs the recorder's WriteToken")
+        for request in requests:
+            validate_request(request)
+        if not requests:
+            return []
+        return self._append_batch(list(requests))
+
+    @abstractmethod
+    def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]: ...
+
+    # ---- history reads ----------------------------------------------------------------
+    def read_history(self, workflow_id: str) -> list[Event]:
+        """The whole history in seq order; an unknown workflow is an empty history."""
+        return self.read_history_from(workflow_id, 1)
+
+    @abstractmethod
+    def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
+        """Events with seq >= from_seq (an indexed range read); beyond head is empty."""
+
+    @abstractmethod
+    def head_seq(self, workflow_id: str) -> int:
+        """The last seq of a history, 0 if it has none."""
+
+    def read_run_chain(self, workflow_id: str) -> list[RunSummary]:
+        """The runs of a workflow in continuation order (root first)."""
+        return run_chain_from_history(self.read_history(workflow_id))
+
+    @abstractmethod
+    def list_workflow_ids(self) -> list[str]:
+        """Every workflow with at least one event, terminal ones included."""
+
+    # ---- visibility -----------------------------------------------------------------
+    @abstractmethod
+    def get_summary(self, workflow_id: str) -> WorkflowSummary | None:
+        """The visibility row of one workflow (None before its WorkflowStarted)."""
+
+    @abstractmethod
+    def _ids_with_status(self, status: WorkflowStatus) -> list[str]: ...
+
+    def list_active(self) -> list[str]:
+        """Workflows whose projected status is Running (Paused ones are not)."""
+        return self._ids_with_status(WorkflowStatus.RUNNING)
+
+    def list_paused(self) -> list[str]:
+        return self._ids_with_status(WorkflowStatus.PAUSED)
+
+    @abstractmethod
+    def _scan_summaries(
+        self, flt: WorkflowFilter, cursor: tuple[datetime, str] | None, limit: int
+    ) -> list[WorkflowSummary]:
+        """Up to ``limit`` rows matching the filter's columns, in list order, after cursor."""
+
+    def _matching(self, flt: WorkflowFilter) -> Iterator[WorkflowSummary]:
+        cursor = decode_page_token(flt.page_token) if flt.page_token else None
+        while True:
+            chunk = self._scan_summaries(flt, cursor, _SCAN_CHUNK)
+            for summary in chunk:
+                if after_cursor(summary, cursor) and flt.matches(summary):
+                    yield summary
+            if len(chunk) < _SCAN_CHUNK:
+                return
+            last = chunk[-1]
+            cursor = (last.started_at, last.workflow_id)
+
+    def query(self, flt: WorkflowFilter) -> WorkflowPage:
+        """One page of summaries matching ``flt``, newest start first."""
+        rows: list[WorkflowSummary] = []
+        for summary in self._matching(flt):
+            if len(rows) == flt.limit:
+                return WorkflowPage(workflows=rows, next_page_token=page_token_for(rows[-1]))
+            rows.append(summary)
+        return WorkflowPage(workflows=rows, next_page_token=None)
+
+    def count(self, flt: WorkflowFilter) -> int:
+        """How many workflows match ``flt`` (paging fields ignored)."""
+        return sum(1 for _ in self._matching(flt.model_copy(update={"page_token": None})))
+
+    # ---- durable timers ------------------------------------------------------------
+    @abstractmethod
+    def schedule_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        """Persist (or move) a timer; keyed by (workflow_id, timer_id)."""
+
+    @abstractmethod
+    def cancel_timer(self, workflow_id: str, timer_id: TimerId) -> None:
+        """Forget a timer row; a no-op if there is none."""
+
+    @abstractmethod
+    def expired_timers(self, as_of: datetime) -> list[TimerEntry]:
+        """Timers with fire_at <= as_of (inclusive), earliest first."""
+
+    @abstractmethod
+    def next_timer_at(self) -> datetime | None:
+        """The earliest fire_at of any timer row, so a timer service knows how long to sleep."""
+
+    # ---- packages -------------------------------------------------------------------
+    @abstractmethod
+    def put_package(self, record: PackageRecord) -> None:
+        """Persist an archive and, atomically, point its type's route at it."""
+
+    @abstractmethod
+    def list_packages(self) -> list[PackageRecord]:
+        """Archives in deploy order (ties by type, then hash)."""
+
+    @abstractmethod
+    def delete_package(self, workflow_type: str, content_hash: str) -> None:
+        """Remove one archive; idempotent; routes are left alone."""
+
+    @abstractmethod
+    def put_package_route(self, workflow_type: str, content_hash: str) -> None:
+        """Point a type's route at a version (rollback / roll-forward)."""
+
+    @abstractmethod
+    def list_package_routes(self) -> list[PackageRouteRecord]:
+        """Routes ordered by workflow type."""
+
+    # ---- global commit order -----------------------------------------------------------
+    @abstractmethod
+    def read_committed(self, after_position: int, limit: int = 1000) -> list[CommittedEvent]:
+        """Events committed after a position, in commit order (for followers and projections)."""
+
+    @abstractmethod
+    def head_position(self) -> int:
+        """The position of the last committed event (0 if none)."""
+
+    def close(self) -> None:  # noqa: B027 - backends without connections need nothing
+        """Release connections; the store is unusable afterwards."""
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""InMemoryStore: the reference backend. Non-durable; every rule of the contract holds."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from datetime import datetime
+
+from aionactors.core.errors import SequenceConflict
+from aionactors.core.events import Event
+from aionactors.core.ids import TimerId
+from aionactors.core.status import WorkflowStatus
+from aionactors.core.visibility import WorkflowFilter, WorkflowSummary, apply_events, sort_key
+from aionactors.store.contract import (
+    AppendRequest,
+    CommittedEvent,
+    EventStore,
+    PackageRecord,
+    PackageRouteRecord,
+    TimerEntry,
+)
+
+
+class InMemoryStore(EventStore):
+    """Dicts behind one lock. Use it in tests and to check a new backend's behaviour."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._histories: dict[str, list[Event]] = {}
+        self._summaries: dict[str, WorkflowSummary] = {}
+        self._log: list[Event] = []
+        self._timers: dict[tuple[str, str], TimerEntry] = {}
+        self._packages: dict[tuple[str, str], PackageRecord] = {}
+        self._routes: dict[str, str] = {}
+
+    def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]:
+        outcomes: list[SequenceConflict | None] = []
+        with self._lock:
+            for request in requests:
+                history = self._histories.setdefault(request.workflow_id, [])
+                if len(history) != request.expected_seq:
+                    outcomes.append(
+                        SequenceConflict(request.workflow_id, request.expected_seq, len(history))
+                    )
+                    continue
+                history.extend(request.events)
+                self._log.extend(request.events)
+                summary = apply_events(self._summaries.get(request.workflow_id), request.events)
+                if summary is not None:
+                    self._summaries[request.workflow_id] = summary
+                outcomes.append(None)
+            for workflow_id in [r.workflow_id for r in requests]:
+                if not self._histories.get(workflow_id):
+                    self._histories.pop(workflow_id, None)
+        return outcomes
+
+    def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
+        with self._lock:
+            history = self._histories.get(workflow_id, [])
+            return history[max(from_seq, 1) - 1 :]
+
+    def head_seq(self, workflow_id: str) -> int:
+        with self._lock:
+            return len(self._histories.get(workflow_id, ()))
+
+    def list_workflow_ids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._histories)
+
+    def get_summary(self, workflow_id: str) -> WorkflowSummary | None:
+        with self._lock:
+            return self._summaries.get(workflow_id)
+
+    def _ids_with_status(self, status: WorkflowStatus) -> list[str]:
+        with self._lock:
+            return sorted(w for w, s in self._summaries.items() if s.status == status)
+
+    def _scan_summaries(
+        self, flt: WorkflowFilter, cursor: tuple[datetime, str] | None, limit: int
+    ) -> list[WorkflowSummary]:
+        with self._lock:
+            rows = sorted(self._summaries.values(), key=sort_key)
+        keys = [sort_key(row) for row in rows]
+        start = 0
+        if cursor is not None:
+            probe = WorkflowSummary(
+                workflow_id=cursor[1], run_id="", workflow_type="", started_at=cursor[0]
+            )
+            start = bisect.bisect_right(keys, sort_key(probe))
+        return [row for row in rows[start:] if flt.matches_columns(row)][:limit]
+
+    def schedule_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        with self._lock:
+            self._timers[(workflow_id, str(timer_id))] = TimerEntry(workflow_id, timer_id, fire_at)
+
+    def cancel_timer(self, workflow_id: str, timer_id: TimerId) -> None:
+        with self._lock:
+            self._timers.pop((workflow_id, str(timer_id)), None)
+
+    def expired_timers(self, as_of: datetime) -> list[TimerEntry]:
+        with self._lock:
+            due = [t for t in self._timers.values() if t.fire_at <= as_of]
+        return sorted(due, key=lambda t: (t.fire_at, t.workflow_id, str(t.timer_id)))
+
+    def next_timer_at(self) -> datetime | None:
+        with self._lock:
+            return min((t.fire_at for t in self._timers.values()), default=None)
+
+    def put_package(self, record: PackageRecord) -> None:
+        with self._lock:
+            self._packages[(record.workflow_type, record.content_hash)] = record
+            self._routes[record.workflow_type] = record.content_hash
+
+    def list_packages(self) -> list[PackageRecord]:
+        with self._lock:
+            records = list(self._packages.values())
+        return sorted(records, key=lambda r: (r.deployed_at, r.workflow_type, r.content_hash))
+
+    def delete_package(self, workflow_type: str, content_hash: str) -> None:
+        with self._lock:
+            self._packages.pop((workflow_type, content_hash), None)
+
+    def put_package_route(self, workflow_type: str, content_hash: str) -> None:
+        with self._lock:
+            self._routes[workflow_type] = content_hash
+
+    def list_package_routes(self) -> list[PackageRouteRecord]:
+        with self._lock:
+            return [PackageRouteRecord(t, h) for t, h in sorted(self._routes.items())]
+
+    def read_committed(self, after_position: int, limit: int = 1000) -> list[CommittedEvent]:
+        with self._lock:
+            window = self._log[after_position : after_position + limit]
+        return [
+            CommittedEvent(position=after_position + i + 1, event=e) for i, e in enumerate(window)
+        ]
+
+    def head_position(self) -> int:
+        with self._lock:
+            return len(self._log)

@@ -1,0 +1,427 @@
+"""What the SQLite and PostgreSQL stores share: schema, group commit, visibility, timers.
+
+Events live in eventsourcing's application-recorder table (originator = workflow
+id as text, version = seq, topic = event type, state = the event's JSON); its
+unique (originator, version) key is the last line of defence against two
+writers. Visibility rows, timers and packages are our own tables in the same
+database, written in the same transaction as the events they follow.
+Subclasses supply the dialect: the transaction, the insert and the placeholder.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    PersistenceError,
+    RecordConflictError,
+    StoredEvent,
+)
+from pydantic import ValidationError
+
+from aionactors.core.errors import CorruptHistory, SequenceConflict, StoreError
+from aionactors.core.events import Event, event_json, parse_event
+from aionactors.core.ids import TimerId
+from aionactors.core.status import LIFECYCLE_STATUS, WorkflowStatus
+from aionactors.core.timestamps import from_micros, to_micros
+from aionactors.core.visibility import WorkflowFilter, WorkflowSummary, apply_events
+from aionactors.store.contract import (
+    AppendRequest,
+    CommittedEvent,
+    EventStore,
+    PackageRecord,
+    PackageRouteRecord,
+    TimerEntry,
+)
+
+EVENTS_TABLE = "aion_events"
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS aion_visibility ("
+    " workflow_id TEXT PRIMARY KEY, namespace TEXT NOT NULL, workflow_type TEXT NOT NULL,"
+    " status TEXT NOT NULL, started_at BIGINT NOT NULL, ended_at BIGINT, parent TEXT,"
+    " summary TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS aion_visibility_status ON aion_visibility (status)",
+    "CREATE INDEX IF NOT EXISTS aion_visibility_order"
+    " ON aion_visibility (started_at DESC, workflow_id)",
+    "CREATE TABLE IF NOT EXISTS aion_timers ("
+    " workflow_id TEXT NOT NULL, timer_id TEXT NOT NULL, fire_at BIGINT NOT NULL,"
+    " PRIMARY KEY (workflow_id, timer_id))",
+    "CREATE INDEX IF NOT EXISTS aion_timers_fire_at ON aion_timers (fire_at)",
+    "CREATE TABLE IF NOT EXISTS aion_packages ("
+    " workflow_type TEXT NOT NULL, content_hash TEXT NOT NULL, archive {blob} NOT NULL,"
+    " deployed_at BIGINT NOT NULL, PRIMARY KEY (workflow_type, content_hash))",
+    "CREATE TABLE IF NOT EXISTS aion_package_routes ("
+    " workflow_type TEXT PRIMARY KEY, content_hash TEXT NOT NULL)",
+)
+
+_UPSERT_VISIBILITY = (
+    "INSERT INTO aion_visibility (workflow_id, namespace, workflow_type, status, started_at,"
+    " ended_at, parent, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (workflow_id) DO UPDATE SET namespace = excluded.namespace,"
+    " workflow_type = excluded.workflow_type, status = excluded.status,"
+    " started_at = excluded.started_at, ended_at = excluded.ended_at,"
+    " parent = excluded.parent, summary = excluded.summary"
+)
+
+_VISIBLE_TYPES = frozenset(LIFECYCLE_STATUS) | {"SearchAttributesUpdated"}
+"""Event types that can change a visibility row; appends of others skip the row."""
+
+
+@contextmanager
+def storage_errors(action: str) -> Iterator[None]:
+    """Turn the driver's and eventsourcing's errors into StoreError naming the action."""
+    try:
+        yield
+    except PersistenceError as exc:
+        raise StoreError(f"{action} failed: {exc}") from exc
+
+
+class SqlEventStore(EventStore):
+    """An EventStore over an eventsourcing application recorder and a few tables of ours."""
+
+    placeholder: ClassVar[str] = "?"
+    blob_type: ClassVar[str] = "BLOB"
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self._recorder = recorder
+        with storage_errors("creating tables"):
+            recorder.create_table()
+            with self._transaction(commit=True) as cursor:
+                for statement in _SCHEMA:
+                    cursor.execute(statement.format(blob=self.blob_type))
+
+    # ---- dialect --------------------------------------------------------------------
+    @abstractmethod
+    def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        """A cursor inside one transaction (committed on success if ``commit``)."""
+
+    @abstractmethod
+    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
+        """Insert events inside the open transaction."""
+
+    def _lock_for_append(self, cursor: Any) -> None:
+        """Serialise appenders before the head checks (no-op where the driver already does)."""
+
+    def _execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.placeholder != "?":
+            sql = sql.replace("?", self.placeholder)
+        cursor.execute(sql, tuple(params))
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with storage_errors("reading"), self._transaction(commit=False) as cursor:
+            self._execute(cursor, sql, params)
+            return list(cursor.fetchall())
+
+    def _write(self, action: str, sql: str, params: Sequence[Any] = ()) -> None:
+        with storage_errors(action), self._transaction(commit=True) as cursor:
+            self._execute(cursor, sql, params)
+
+    # ---- appends --------------------------------------------------------------------
+    def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]:
+        try:
+            with storage_errors("appending events"), self._transaction(commit=True) as cursor:
+                return self._apply_batch(cursor, requests)
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, RecordConflictError):
+                raise
+        # Another writer (process or node) won a race on some (workflow, seq): retry
+        # each request alone so that only the losers fail.
+        if len(requests) > 1:
+            return [self._append_batch([request])[0] for request in requests]
+        request = requests[0]
+        return [
+            SequenceConflict(
+                request.workflow_id, request.expected_seq, self.head_seq(request.workflow_id)
+            )
+        ]
+
+    def _apply_batch(
+        self, cursor: Any, requests: list[AppendRequest]
+    ) -> list[SequenceConflict | None]:
+        self._lock_for_append(cursor)
+        heads: dict[str, int] = {}
+        outcomes: list[SequenceConflict | None] = []
+        accepted: dict[str, list[Event]] = {}
+        for request in requests:
+            workflow_id = request.workflow_id
+            if workflow_id not in heads:
+                heads[workflow_id] = self._head_in(cursor, workflow_id)
+            if heads[workflow_id] != request.expected_seq:
+                outcomes.append(
+                    SequenceConflict(workflow_id, request.expected_seq, heads[workflow_id])
+                )
+                continue
+            heads[workflow_id] = request.events[-1].seq
+            accepted.setdefault(workflow_id, []).extend(request.events)
+            outcomes.append(None)
+        stored = [
+            StoredEvent(
+                originator_id=e.workflow_id,
+                originator_version=e.seq,
+                topic=e.type,
+                state=event_json(e),
+            )
+            for events in accepted.values()
+            for e in events
+        ]
+        if stored:
+            self._insert_stored(cursor, stored)
+        for workflow_id, events in accepted.items():
+            if any(e.type in _VISIBLE_TYPES for e in events):
+                self._update_visibility(cursor, workflow_id, events)
+        return outcomes
+
+    def _head_in(self, cursor: Any, workflow_id: str) -> int:
+        self._execute(
+            cursor,
+            f"SELECT MAX(originator_version) AS head FROM {EVENTS_TABLE} WHERE originator_id = ?",
+            (workflow_id,),
+        )
+        row = cursor.fetchone()
+        return int(row["head"] or 0) if row is not None else 0
+
+    def _update_visibility(self, cursor: Any, workflow_id: str, events: list[Event]) -> None:
+        self._execute(
+            cursor, "SELECT summary FROM aion_visibility WHERE workflow_id = ?", (workflow_id,)
+        )
+        row = cursor.fetchone()
+        previous = _summary_from_row(row) if row is not None else None
+        summary = apply_events(previous, events)
+        if summary is None:
+            return
+        self._execute(
+            cursor,
+            _UPSERT_VISIBILITY,
+            (
+                summary.workflow_id,
+                summary.namespace,
+                summary.workflow_type,
+                summary.status.value,
+                to_micros(summary.started_at),
+                to_micros(summary.ended_at) if summary.ended_at else None,
+                summary.parent,
+                summary.model_dump_json(),
+            ),
+        )
+
+    # ---- history reads ----------------------------------------------------------------
+    def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
+        with storage_errors(f"reading history of {workflow_id!r}"):
+            rows = self._recorder.select_events(workflow_id, gt=max(from_seq, 1) - 1)
+        return [_to_event(workflow_id, row.originator_version, row.state) for row in rows]
+
+    def head_seq(self, workflow_id: str) -> int:
+        with storage_errors("reading head"), self._transaction(commit=False) as cursor:
+            return self._head_in(cursor, workflow_id)
+
+    def list_workflow_ids(self) -> list[str]:
+        rows = self._fetchall(
+            f"SELECT DISTINCT originator_id AS id FROM {EVENTS_TABLE} ORDER BY originator_id"
+        )
+        return [str(row["id"]) for row in rows]
+
+    # ---- visibility -------------------------------------------------------------------
+    def get_summary(self, workflow_id: str) -> WorkflowSummary | None:
+        rows = self._fetchall(
+            "SELECT summary FROM aion_visibility WHERE workflow_id = ?", (workflow_id,)
+        )
+        return _summary_from_row(rows[0]) if rows else None
+
+    def _ids_with_status(self, status: WorkflowStatus) -> list[str]:
+        rows = self._fetchall(
+            "SELECT workflow_id FROM aion_visibility WHERE status = ? ORDER BY workflow_id",
+            (status.value,),
+        )
+        return [row["workflow_id"] for row in rows]
+
+    def _scan_summaries(
+        self, flt: WorkflowFilter, cursor: tuple[datetime, str] | None, limit: int
+    ) -> list[WorkflowSummary]:
+        where, params = _column_conditions(flt)
+        if cursor is not None:
+            started = to_micros(cursor[0])
+            where.append("(started_at < ? OR (started_at = ? AND workflow_id > ?))")
+            params += [started, started, cursor[1]]
+        sql = "SELECT summary FROM aion_visibility"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY started_at DESC, workflow_id ASC LIMIT ?"
+        return [_summary_from_row(row) for row in self._fetchall(sql, [*params, limit])]
+
+    def count(self, flt: WorkflowFilter) -> int:
+        if flt.search_attributes:
+            return super().count(flt)
+        where, params = _column_conditions(flt)
+        sql = "SELECT COUNT(*) AS n FROM aion_visibility"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return int(self._fetchall(sql, params)[0]["n"])
+
+    # ---- durable timers -------------------------------------------------------------
+    def schedule_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        self._write(
+            "scheduling a timer",
+            "INSERT INTO aion_timers (workflow_id, timer_id, fire_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at",
+            (workflow_id, str(timer_id), to_micros(fire_at)),
+        )
+
+    def cancel_timer(self, workflow_id: str, timer_id: TimerId) -> None:
+        self._write(
+            "cancelling a timer",
+            "DELETE FROM aion_timers WHERE workflow_id = ? AND timer_id = ?",
+            (workflow_id, str(timer_id)),
+        )
+
+    def expired_timers(self, as_of: datetime) -> list[TimerEntry]:
+        rows = self._fetchall(
+            "SELECT workflow_id, timer_id, fire_at FROM aion_timers WHERE fire_at <= ?"
+            " ORDER BY fire_at, workflow_id, timer_id",
+            (to_micros(as_of),),
+        )
+        return [
+            TimerEntry(
+                row["workflow_id"], TimerId.parse(row["timer_id"]), from_micros(row["fire_at"])
+            )
+            for row in rows
+        ]
+
+    def next_timer_at(self) -> datetime | None:
+        rows = self._fetchall("SELECT MIN(fire_at) AS due FROM aion_timers")
+        due = rows[0]["due"] if rows else None
+        return from_micros(due) if due is not None else None
+
+    # ---- packages ---------------------------------------------------------------------
+    def put_package(self, record: PackageRecord) -> None:
+        with storage_errors("storing a package"), self._transaction(commit=True) as cursor:
+            self._execute(
+                cursor,
+                "INSERT INTO aion_packages (workflow_type, content_hash, archive, deployed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (workflow_type, content_hash) DO UPDATE"
+                " SET archive = excluded.archive, deployed_at = excluded.deployed_at",
+                (
+                    record.workflow_type,
+                    record.content_hash,
+                    record.archive,
+                    to_micros(record.deployed_at),
+                ),
+            )
+            self._upsert_route(cursor, record.workflow_type, record.content_hash)
+
+    def _upsert_route(self, cursor: Any, workflow_type: str, content_hash: str) -> None:
+        self._execute(
+            cursor,
+            "INSERT INTO aion_package_routes (workflow_type, content_hash) VALUES (?, ?)"
+            " ON CONFLICT (workflow_type) DO UPDATE SET content_hash = excluded.content_hash",
+            (workflow_type, content_hash),
+        )
+
+    def list_packages(self) -> list[PackageRecord]:
+        rows = self._fetchall(
+            "SELECT workflow_type, content_hash, archive, deployed_at FROM aion_packages"
+            " ORDER BY deployed_at, workflow_type, content_hash"
+        )
+        return [
+            PackageRecord(
+                row["workflow_type"],
+                row["content_hash"],
+                bytes(row["archive"]),
+                from_micros(row["deployed_at"]),
+            )
+            for row in rows
+        ]
+
+    def delete_package(self, workflow_type: str, content_hash: str) -> None:
+        self._write(
+            "deleting a package",
+            "DELETE FROM aion_packages WHERE workflow_type = ? AND content_hash = ?",
+            (workflow_type, content_hash),
+        )
+
+    def put_package_route(self, workflow_type: str, content_hash: str) -> None:
+        with storage_errors("routing a package"), self._transaction(commit=True) as cursor:
+            self._upsert_route(cursor, workflow_type, content_hash)
+
+    def list_package_routes(self) -> list[PackageRouteRecord]:
+        rows = self._fetchall(
+            "SELECT workflow_type, content_hash FROM aion_package_routes ORDER BY workflow_type"
+        )
+        return [PackageRouteRecord(row["workflow_type"], row["content_hash"]) for row in rows]
+
+    # ---- global commit order -----------------------------------------------------------
+    def read_committed(self, after_position: int, limit: int = 1000) -> list[CommittedEvent]:
+        with storage_errors("reading the commit log"):
+            rows = self._recorder.select_notifications(
+                after_position, limit, inclusive_of_start=False
+            )
+        return [
+            CommittedEvent(
+                position=row.id,
+                event=_to_event(str(row.originator_id), row.originator_version, row.state),
+            )
+            for row in rows
+        ]
+
+    def head_position(self) -> int:
+        with storage_errors("reading the commit log head"):
+            return int(self._recorder.max_notification_id() or 0)
+
+
+def _column_conditions(flt: WorkflowFilter) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses for the filter's column fields (predicates run in Python)."""
+    where: list[str] = []
+    params: list[Any] = []
+    equalities = (
+        ("namespace", flt.namespace),
+        ("workflow_type", flt.workflow_type),
+        ("status", flt.status.value if flt.status else None),
+        ("parent", flt.parent),
+    )
+    for column, value in equalities:
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    bounds = (
+        ("started_at >= ?", flt.started_after),
+        ("started_at <= ?", flt.started_before),
+        ("ended_at >= ?", flt.closed_after),
+        ("ended_at <= ?", flt.closed_before),
+    )
+    for clause, bound in bounds:
+        if bound is not None:
+            where.append(clause)
+            params.append(to_micros(bound))
+    return where, params
+
+
+def _to_event(workflow_id: str, seq: int, state: bytes) -> Event:
+    """Decode one stored row, refusing rows that are not this workflow's event at this seq."""
+    try:
+        event = parse_event(state)
+    except (ValidationError, ValueError) as exc:
+        raise CorruptHistory(
+            f"stored row {workflow_id!r}#{seq} is not a valid event: {_first_line(exc)}"
+        ) from exc
+    if event.workflow_id != workflow_id or event.seq != seq:
+        raise CorruptHistory(
+            f"stored row {workflow_id!r}#{seq} holds event {event.workflow_id!r}#{event.seq}"
+        )
+    return event
+
+
+def _summary_from_row(row: Any) -> WorkflowSummary:
+    try:
+        return WorkflowSummary.model_validate(json.loads(row["summary"]))
+    except (ValidationError, ValueError) as exc:
+        raise CorruptHistory(f"visibility row is not a valid summary: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

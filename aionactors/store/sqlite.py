@@ -1,0 +1,40 @@
+"""SQLiteStore: the embedded default. One database file holds events, timers, visibility
+and packages; eventsourcing's SQLite recorder runs it in WAL mode with every commit fsynced."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+from aionactors.store.sql import EVENTS_TABLE, SqlEventStore
+
+
+class SQLiteStore(SqlEventStore):
+    """An EventStore in one SQLite file (created if missing).
+
+    >>> store = SQLiteStore("orders.db")  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | Path, *, pool_size: int = 8, lock_timeout: int = 10) -> None:
+        self.path = Path(path)
+        self._datastore = SQLiteDatastore(
+            str(self.path),
+            originator_id_type="text",
+            pool_size=pool_size,
+            max_overflow=4 * pool_size,
+            lock_timeout=lock_timeout,
+        )
+        super().__init__(SQLiteApplicationRecorder(self._datastore, EVENTS_TABLE))
+
+    def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        return self._datastore.transaction(commit=commit)
+
+    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
+        self._recorder._insert_events(cursor, stored)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._datastore.close()
