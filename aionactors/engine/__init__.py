@@ -1,0 +1,29 @@
+"""The engine: workflow actors under supervision, group-commit writer, timers, activities."""
+
+from aionactors.engine.clock import Clock, ManualClock, SystemClock
+from aionactors.engine.engine import Engine, EngineSettings, WorkflowDescription, WorkflowHandle
+from aionactors.engine.outcomes import (
+    ResultTimeout,
+    WorkflowCancelledError,
+    WorkflowFailedError,
+    WorkflowOutcomeError,
+    WorkflowTimedOutError,
+)
+from aionactors.engine.workflow_actor import QueryFailed, UnknownQuery
+
+__all__ = [
+    "Clock",
+    "Engine",
+    "EngineSettings",
+    "ManualClock",
+    "QueryFailed",
+    "ResultTimeout",
+    "SystemClock",
+    "UnknownQuery",
+    "WorkflowCancelledError",
+    "WorkflowDescription",
+    "WorkflowFailedError",
+    "WorkflowHandle",
+    "WorkflowOutcomeError",
+    "WorkflowTimedOutError",
+]

@@ -1,0 +1,412 @@
+"""The Engine facade: open a store, register workflows and activities, run them.
+
+>>> with Engine.open("sqlite:///orders.db", workflows=[Checkout], activities=[charge]) as engine:
+...     handle = engine.start_workflow(Checkout, {"id": 42})           # doctest: +SKIP
+...     engine.signal(handle.workflow_id, "approve", {})               # doctest: +SKIP
+...     engine.result(handle.workflow_id, timeout=60)                  # doctest: +SKIP
+
+Every operation has an ``*_async`` twin that runs it off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+from pydantic import BaseModel, ConfigDict
+
+from aionactors.core import events as ev
+from aionactors.core.errors import (
+    AlreadyExists,
+    InvalidInput,
+    SequenceConflict,
+    Unavailable,
+    WorkflowNotFound,
+)
+from aionactors.core.ids import WORKFLOW_ID_MAX_LENGTH, TimerId, new_id
+from aionactors.core.runs import RunSummary
+from aionactors.core.search import (
+    NAMESPACE_ATTRIBUTE,
+    SearchAttributes,
+    SearchAttributeSchema,
+    StringValue,
+    value_of,
+)
+from aionactors.core.status import current_lease_terminal
+from aionactors.core.visibility import WorkflowFilter, WorkflowPage, WorkflowSummary
+from aionactors.engine import messages as msg
+from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
+from aionactors.engine.clock import Clock, SystemClock
+from aionactors.engine.describe import pending_work
+from aionactors.engine.outcomes import ResultTimeout, TerminalWaiters, outcome_of
+from aionactors.engine.registry import Registry
+from aionactors.engine.residency import Residency
+from aionactors.engine.runtime import Runtime
+from aionactors.engine.timers import TimerService
+from aionactors.engine.workflow_actor import WorkflowActor
+from aionactors.engine.writer import GroupCommitWriter
+from aionactors.store.contract import EventStore
+from aionactors.store.urls import open_store
+from aionactors.workflow.driver import ensure_json
+from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
+
+_log = logging.getLogger(__name__)
+_DELIVERY_ATTEMPTS = 100
+
+
+@dataclass(frozen=True)
+class WorkflowHandle:
+    workflow_id: str
+    run_id: str
+
+
+class WorkflowDescription(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    summary: WorkflowSummary
+    pending_activities: list[dict[str, Any]]
+    pending_timers: list[dict[str, Any]]
+    runs: list[RunSummary]
+    resident: bool
+
+
+class EngineSettings(BaseModel):
+    """Tuning knobs; defaults suit one machine."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_resident: int = 10_000
+    idle_seconds: float = 60.0
+    sweep_interval: float = 5.0
+    activity_workers: int = 32
+    query_timeout: float = 10.0
+    max_restarts: int = 1_000
+    restart_period: float = 10.0
+
+
+class _AsyncTwin:
+    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on the engine."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._sync_name = name.removesuffix("_async")
+
+    def __get__(self, engine: Engine | None, owner: type) -> Callable[..., Any]:
+        sync = getattr(engine, self._sync_name)
+
+        async def twin(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(sync, *args, **kwargs)
+
+        twin.__doc__ = f"Async twin of :meth:`Engine.{self._sync_name}`."
+        return twin
+
+
+class Engine:
+    """A running engine over one store. Build it with :meth:`open`."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        registry: Registry,
+        clock: Clock,
+        settings: EngineSettings,
+        schema: SearchAttributeSchema | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.settings = settings
+        self.schema = schema
+        self._closed = False
+        self.writer = GroupCommitWriter(store)
+        self.waiters = TerminalWaiters()
+        self.writer.add_listener(self.waiters.on_commit)
+        self.executor = ActivityExecutor(
+            registry.activities, clock, max_workers=settings.activity_workers
+        )
+        self.timers = TimerService(store, clock, self._deliver_timer)
+        self.supervisor = DynamicSupervisor.start(
+            max_restarts=settings.max_restarts,
+            period=settings.restart_period,
+            backoff=Backoff(initial=0.01, maximum=2.0),
+            name="workflows",
+            on_root_failure=self._on_supervisor_failure,
+        )
+        self.residency = Residency(
+            self.supervisor.proxy(),
+            self._child_spec,
+            max_resident=settings.max_resident,
+            idle_seconds=settings.idle_seconds,
+        )
+        self.runtime = Runtime(
+            store=store,
+            writer=self.writer,
+            clock=clock,
+            registry=registry,
+            executor=self.executor,
+            timers=self.timers,
+            residency=self.residency,
+            on_activity_outcome=self._deliver_activity,
+        )
+        self._sweeper = clock.call_later(settings.sweep_interval, self._sweep)
+
+    @classmethod
+    def open(
+        cls,
+        store: str | EventStore = "sqlite:///aionactors.db",
+        *,
+        workflows: Iterable[type] = (),
+        activities: Iterable[Callable[..., Any]] = (),
+        load_modules: Iterable[str] = (),
+        clock: Clock | None = None,
+        search_attributes: dict[str, str] | None = None,
+        **settings: Any,
+    ) -> Engine:
+        """Open a store (URL or instance), register code, recover, and start running."""
+        registry = Registry()
+        for workflow_class in workflows:
+            registry.add_workflow(workflow_class)
+        for activity_fn in activities:
+            registry.add_activity(activity_fn)
+        registry.load_modules(load_modules)
+        schema = None
+        if search_attributes is not None:
+            schema = SearchAttributeSchema.with_reserved()
+            for name, kind in search_attributes.items():
+                schema.register(name, kind)
+        engine = cls(
+            open_store(store) if isinstance(store, str) else store,
+            registry,
+            clock or SystemClock(),
+            EngineSettings(**settings),
+            schema,
+        )
+        engine.recover()
+        return engine
+
+    # ---- wiring ------------------------------------------------------------------------
+    def _child_spec(self, workflow_id: str) -> ChildSpec:
+        return ChildSpec(
+            workflow_id,
+            WorkflowActor,
+            args=(self.runtime, workflow_id),
+            restart=Restart.TRANSIENT,
+            shutdown=30.0,
+        )
+
+    def _on_supervisor_failure(self, error: BaseException) -> None:
+        _log.critical("the workflow supervisor gave up: %s", error)
+
+    def _tell(self, workflow_id: str, message: Any) -> None:
+        for _ in range(_DELIVERY_ATTEMPTS):
+            if self._closed:
+                return
+            try:
+                self.residency.ref_for(workflow_id).tell(message)
+                return
+            except pykka.ActorDeadError:
+                continue
+        _log.error("could not deliver %r to workflow %s", message, workflow_id)
+
+    def _ask(self, workflow_id: str, message: Any, timeout: float | None = None) -> Any:
+        for _ in range(_DELIVERY_ATTEMPTS):
+            self._check_open()
+            try:
+                return self.residency.ref_for(workflow_id).ask(message, timeout=timeout)
+            except pykka.ActorDeadError:
+                continue  # evicted or crashed before handling it: nothing happened, retry
+        raise Unavailable(f"workflow {workflow_id!r} could not be reached")
+
+    def _deliver_activity(self, outcome: ActivityOutcome) -> None:
+        self._tell(outcome.task.workflow_id, msg.ActivityDone(outcome))
+
+    def _deliver_timer(self, workflow_id: str, timer_id: TimerId) -> None:
+        self._tell(workflow_id, msg.TimerDue(timer_id))
+
+    def _sweep(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.residency.sweep()
+        finally:
+            if not self._closed:
+                self._sweeper = self.clock.call_later(self.settings.sweep_interval, self._sweep)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("the engine is shut down")
+
+    def recover(self) -> int:
+        """Re-arm stored timers and rehydrate every active workflow; returns how many."""
+        self.timers.load()
+        active = self.store.list_active()
+        for workflow_id in active:
+            try:
+                self.residency.ref_for(workflow_id)
+            except Exception:
+                _log.exception("recovery of workflow %s failed; the others go on", workflow_id)
+        return len(active)
+
+    # ---- operations ----------------------------------------------------------------------
+    def start_workflow(
+        self,
+        workflow: str | type,
+        arg: Any = None,
+        *,
+        workflow_id: str | None = None,
+        namespace: str = "default",
+        search_attributes: dict[str, Any] | None = None,
+    ) -> WorkflowHandle:
+        """Record WorkflowStarted (durable before this returns), then run the workflow."""
+        self._check_open()
+        workflow_type = self.registry.workflow_name(workflow)
+        try:
+            ensure_json(arg, "workflow input")
+        except TypeError as exc:
+            raise InvalidInput(str(exc)) from None
+        workflow_id = workflow_id or new_id()
+        if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
+            raise InvalidInput("workflow_id must be 1 to 255 characters")
+        attributes = self._start_attributes(namespace, search_attributes or {})
+        head = self.store.head_seq(workflow_id)
+        parent_run: str | None = None
+        if head:
+            summary = self.store.get_summary(workflow_id)
+            if summary is None or not summary.status.is_terminal:
+                raise AlreadyExists(f"workflow {workflow_id!r} is already running")
+            parent_run = summary.run_id
+            self.residency.evict(workflow_id)
+        run_id = new_id()
+        now = self.clock.now()
+        events = [
+            ev.WorkflowStarted(
+                seq=head + 1,
+                recorded_at=now,
+                workflow_id=workflow_id,
+                workflow_type=workflow_type,
+                input=arg,
+                run_id=run_id,
+                parent_run_id=parent_run,
+            ),
+            ev.SearchAttributesUpdated(
+                seq=head + 2, recorded_at=now, workflow_id=workflow_id, attributes=attributes
+            ),
+        ]
+        try:
+            self.writer.append(workflow_id, events, head)
+        except SequenceConflict:
+            raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
+        self.residency.ref_for(workflow_id)
+        return WorkflowHandle(workflow_id, run_id)
+
+    def _start_attributes(self, namespace: str, given: dict[str, Any]) -> SearchAttributes:
+        if not namespace:
+            raise InvalidInput("namespace must not be empty")
+        attributes: SearchAttributes = {}
+        for name, raw in given.items():
+            if name == NAMESPACE_ATTRIBUTE:
+                raise InvalidInput(f"search attribute {name!r} is set by the engine")
+            attributes[name] = raw if isinstance(raw, BaseModel) else value_of(raw)  # type: ignore[assignment]
+        if self.schema is not None:
+            self.schema.validate(attributes)
+        attributes[NAMESPACE_ATTRIBUTE] = StringValue(data=namespace)
+        return attributes
+
+    def signal(self, workflow_id: str, name: str, payload: Any = None) -> None:
+        """Record a signal (durable before this returns) and deliver it."""
+        try:
+            ensure_json(payload, f"payload of signal {name!r}")
+        except TypeError as exc:
+            raise InvalidInput(str(exc)) from None
+        self._require(workflow_id)
+        self._ask(workflow_id, msg.DeliverSignal(name, payload))
+
+    def query(self, workflow_id: str, name: str, *args: Any) -> Any:
+        """Answer a query from the live workflow's state; history is not touched."""
+        self._require(workflow_id)
+        return self._ask(workflow_id, msg.RunQuery(name, args), timeout=self.settings.query_timeout)
+
+    def cancel(self, workflow_id: str, reason: str | None = None) -> None:
+        """Record WorkflowCancelled, then stop its timers and activities."""
+        self._require(workflow_id)
+        self._ask(workflow_id, msg.CancelRun(reason or "cancelled"))
+
+    def result(self, workflow_id: str, timeout: float | None = None) -> Any:
+        """Wait for the workflow to end: its result, or a typed error for how it ended."""
+        slot = self.waiters.register(workflow_id)
+        try:
+            self._require(workflow_id)
+            terminal = current_lease_terminal(self.store.read_history(workflow_id))
+            if terminal is None:
+                flag, box = slot
+                if not flag.wait(timeout):
+                    raise ResultTimeout(f"workflow {workflow_id!r} did not finish in {timeout} s")
+                terminal = box[0]
+            return outcome_of(terminal)
+        finally:
+            self.waiters.unregister(workflow_id, slot)
+
+    def describe(self, workflow_id: str) -> WorkflowDescription:
+        summary = self._require(workflow_id)
+        history = self.store.read_history(workflow_id)
+        activities, timers = pending_work(history)
+        return WorkflowDescription(
+            summary=summary,
+            pending_activities=activities,
+            pending_timers=timers,
+            runs=self.store.read_run_chain(workflow_id),
+            resident=self.residency.is_resident(workflow_id),
+        )
+
+    def history(self, workflow_id: str, from_seq: int = 1) -> list[ev.Event]:
+        return self.store.read_history_from(workflow_id, from_seq)
+
+    def list_workflows(self, **filter_fields: Any) -> WorkflowPage:
+        return self.store.query(WorkflowFilter(**filter_fields))
+
+    def count_workflows(self, **filter_fields: Any) -> int:
+        return self.store.count(WorkflowFilter(**filter_fields))
+
+    def _require(self, workflow_id: str) -> WorkflowSummary:
+        summary = self.store.get_summary(workflow_id)
+        if summary is None:
+            raise WorkflowNotFound(workflow_id)
+        return summary
+
+    def evict_idle(self) -> int:
+        """Evict idle and finished workflows now (the sweeper does it every sweep_interval)."""
+        return self.residency.sweep()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop everything; no engine thread outlives this call."""
+        if self._closed:
+            return
+        self._closed = True
+        self._sweeper.cancel()
+        self.timers.close()
+        self.executor.shutdown(wait=True)
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.supervisor.stop(timeout=60)
+        self.writer.close()
+        self.clock.close()
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    start_workflow_async = _AsyncTwin()
+    signal_async = _AsyncTwin()
+    query_async = _AsyncTwin()
+    cancel_async = _AsyncTwin()
+    result_async = _AsyncTwin()
+    describe_async = _AsyncTwin()
+    history_async = _AsyncTwin()
+    list_workflows_async = _AsyncTwin()
+    count_workflows_async = _AsyncTwin()
+    shutdown_async = _AsyncTwin()

@@ -1,0 +1,104 @@
+"""Group commit: one writer thread turns concurrent appends into shared transactions.
+
+Every workflow's recorder submits here and blocks until its own append has
+committed (or conflicted). While a transaction is in flight, new submissions
+queue up and go together in the next one, so throughput grows with
+concurrency while each caller still only hears back after its commit.
+Committed events are then handed to listeners in commit order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+
+from aionactors.core.errors import StoreError
+from aionactors.core.events import Event
+from aionactors.store.contract import AppendRequest, EventStore, WriteToken
+
+_log = logging.getLogger(__name__)
+
+CommitListener = Callable[[Sequence[Event]], None]
+
+
+class GroupCommitWriter:
+    """The single path by which workflow events reach the store."""
+
+    def __init__(self, store: EventStore, *, max_batch: int = 512) -> None:
+        self._store = store
+        self._token = WriteToken.recorder()
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[AppendRequest, Future[None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._listeners: list[CommitListener] = []
+        self._closed = False
+        self.batches = 0
+        self.appends = 0
+        self._thread = threading.Thread(target=self._loop, name="aionactors-writer", daemon=True)
+        self._thread.start()
+
+    def add_listener(self, listener: CommitListener) -> None:
+        """Call ``listener`` with each committed batch's events, in commit order."""
+        self._listeners.append(listener)
+
+    def append(self, workflow_id: str, events: Sequence[Event], expected_seq: int) -> None:
+        """Append and wait for the commit; raises SequenceConflict or StoreError."""
+        future: Future[None] = Future()
+        if self._closed:
+            raise StoreError("the engine's writer is closed")
+        self._queue.put((AppendRequest(workflow_id, list(events), expected_seq), future))
+        future.result()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            while len(jobs) < self._max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                jobs.append(job)
+            self._commit(jobs)
+
+    def _commit(self, jobs: list[tuple[AppendRequest, Future[None]]]) -> None:
+        try:
+            outcomes = self._store.append_batch(self._token, [request for request, _ in jobs])
+        except Exception as exc:  # the whole transaction failed: every caller hears it
+            for _, future in jobs:
+                future.set_exception(exc)
+            return
+        self.batches += 1
+        self.appends += len(jobs)
+        committed: list[Event] = []
+        for (request, _), outcome in zip(jobs, outcomes, strict=True):
+            if outcome is None:
+                committed.extend(request.events)
+        for listener in self._listeners:
+            try:
+                listener(committed)
+            except Exception:
+                _log.exception("commit listener failed")
+        for (_, future), outcome in zip(jobs, outcomes, strict=True):
+            if outcome is None:
+                future.set_result(None)
+            else:
+                future.set_exception(outcome)
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10)

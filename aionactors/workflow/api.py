@@ -1,0 +1,184 @@
+"""The functions workflow code calls: activities, timers, conditions, fan-out, time, entropy.
+
+Each returns a :class:`WorkflowFuture` at once (the command is issued when the
+function is called), so ``workflow.gather(execute_activity(a), execute_activity(b))``
+starts both in that order.
+"""
+
+from __future__ import annotations
+
+import uuid as _uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, timedelta
+from random import Random
+from typing import Any
+
+from aionactors.workflow.activity import activity_definition
+from aionactors.workflow.commands import ActivityOptions
+from aionactors.workflow.context import current
+from aionactors.workflow.driver import WorkflowInfo
+from aionactors.workflow.retry import RetryPolicy
+from aionactors.workflow.scheduler import WorkflowFuture
+
+Duration = timedelta | float | int
+
+
+def _seconds(value: Duration | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def execute_activity(
+    activity: Callable[..., Any] | str,
+    arg: Any = None,
+    *,
+    retry_policy: RetryPolicy | None = None,
+    start_to_close_timeout: Duration | None = None,
+    heartbeat_timeout: Duration | None = None,
+    task_queue: str = "default",
+) -> WorkflowFuture:
+    """Run an activity (a decorated function or its name) with one JSON argument.
+
+    Awaiting gives its result, or raises ActivityFailure once retries are exhausted.
+    """
+    name = activity if isinstance(activity, str) else activity_definition(activity).name
+    options = ActivityOptions(
+        retry_policy=retry_policy,
+        start_to_close_timeout=_seconds(start_to_close_timeout),
+        heartbeat_timeout=_seconds(heartbeat_timeout),
+        task_queue=task_queue,
+    )
+    return current().schedule_activity(name, arg, options)
+
+
+def sleep(duration: Duration) -> WorkflowFuture:
+    """A durable timer: survives restarts, may last months."""
+    seconds = _seconds(duration) or 0.0
+    if seconds <= 0:
+        done = WorkflowFuture(label="sleep(0)")
+        done.set_result(None)
+        return done
+    return current().start_timer(timedelta(seconds=seconds))
+
+
+def wait_condition(
+    predicate: Callable[[], bool], timeout: Duration | None = None
+) -> WorkflowFuture:
+    """Wait until ``predicate()`` is true (checked after every event): True, or False on timeout."""
+    driver = current()
+    future = WorkflowFuture(label="wait_condition")
+    if predicate():
+        future.set_result(True)
+        return future
+    driver.scheduler.add_condition(predicate, future)
+    seconds = _seconds(timeout)
+    if seconds is not None:
+        timer = driver.start_timer(timedelta(seconds=max(seconds, 0.0)))
+
+        def expire(fired: WorkflowFuture) -> None:
+            if fired.exception() is None:
+                future.set_result(False)
+
+        timer.add_done_callback(expire)
+        future.add_done_callback(lambda _: timer.cancel())
+    return future
+
+
+def _as_future(awaitable: Awaitable[Any], name: str) -> WorkflowFuture:
+    if isinstance(awaitable, WorkflowFuture):
+        return awaitable
+    if isinstance(awaitable, Coroutine):
+        return current().scheduler.spawn(awaitable, name).future
+    raise TypeError(f"cannot wait on {awaitable!r}: pass workflow futures or coroutines")
+
+
+def gather(*awaitables: Awaitable[Any]) -> WorkflowFuture:
+    """All results in input order; the first failure cancels the rest and is raised."""
+    children = [_as_future(a, f"gather[{i}]") for i, a in enumerate(awaitables)]
+    results: list[Any] = [None] * len(children)
+    remaining = len(children)
+
+    def cancel_children() -> None:
+        for child in children:
+            child.cancel()
+
+    combined = WorkflowFuture(label="gather", on_cancel=cancel_children)
+    if not children:
+        combined.set_result([])
+
+    def settle(index: int, child: WorkflowFuture) -> None:
+        nonlocal remaining
+        if combined.done():
+            return
+        error = child.exception()
+        if error is not None:
+            combined.set_exception(error)
+            cancel_children()
+            return
+        results[index] = child.result()
+        remaining -= 1
+        if remaining == 0:
+            combined.set_result(results)
+
+    for index, child in enumerate(children):
+        child.add_done_callback(lambda c, i=index: settle(i, c))
+    return combined
+
+
+def race(*awaitables: Awaitable[Any]) -> WorkflowFuture:
+    """The first to settle wins: ``(index, result)``, or its exception; the others are cancelled."""
+    children = [_as_future(a, f"race[{i}]") for i, a in enumerate(awaitables)]
+    if not children:
+        raise ValueError("race() needs at least one awaitable")
+
+    def cancel_children() -> None:
+        for child in children:
+            child.cancel()
+
+    winner = WorkflowFuture(label="race", on_cancel=cancel_children)
+
+    def settle(index: int, child: WorkflowFuture) -> None:
+        if winner.done():
+            return
+        error = child.exception()
+        if error is not None:
+            winner.set_exception(error)
+        else:
+            winner.set_result((index, child.result()))
+        cancel_children()
+
+    for index, child in enumerate(children):
+        child.add_done_callback(lambda c, i=index: settle(i, c))
+    return winner
+
+
+class TimeoutError(Exception):
+    """An operation under ``workflow.timeout`` did not finish in time (and was cancelled)."""
+
+
+async def timeout(awaitable: Awaitable[Any], duration: Duration) -> Any:
+    """Await with a durable deadline; raise workflow.TimeoutError (cancelling it) past it."""
+    index, value = await race(awaitable, sleep(duration))
+    if index == 1:
+        raise TimeoutError(f"timed out after {_seconds(duration)} s")
+    return value
+
+
+def now() -> datetime:
+    """The time of the event the code is reacting to: identical on replay."""
+    return current(for_command=False).now()
+
+
+def random() -> Random:
+    """A PRNG seeded by the run: the same draws on replay."""
+    return current(for_command=False).rng
+
+
+def uuid4() -> _uuid.UUID:
+    """A deterministic UUID4 drawn from the run's PRNG."""
+    return _uuid.UUID(int=current(for_command=False).rng.getrandbits(128), version=4)
+
+
+def info() -> WorkflowInfo:
+    return current(for_command=False).info()

@@ -1,0 +1,87 @@
+"""Commands: what workflow code asks the engine to do, before it is recorded.
+
+The driver emits commands; the workflow actor records each as its event (the
+"command event") and then acts on it. During replay the recorded command events
+must match the commands the code issues again, in order — otherwise the code
+changed under a running workflow (non-determinism).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aionactors.core.ids import TimerId
+from aionactors.core.payload import WorkflowError
+from aionactors.workflow.retry import RetryPolicy
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    retry_policy: RetryPolicy | None = None
+    start_to_close_timeout: float | None = None
+    heartbeat_timeout: float | None = None
+    task_queue: str = "default"
+
+
+@dataclass(frozen=True)
+class ScheduleActivity:
+    activity_id: int
+    activity_type: str
+    input: Any
+    options: ActivityOptions
+
+
+@dataclass(frozen=True)
+class RequestCancelActivity:
+    activity_id: int
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    timer_id: TimerId
+    fire_at: datetime
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    timer_id: TimerId
+
+
+@dataclass(frozen=True)
+class CompleteWorkflow:
+    result: Any
+
+
+@dataclass(frozen=True)
+class FailWorkflow:
+    error: WorkflowError
+
+
+Command = (
+    ScheduleActivity
+    | RequestCancelActivity
+    | StartTimer
+    | CancelTimer
+    | CompleteWorkflow
+    | FailWorkflow
+)
+
+
+def describe(command: Command) -> str:
+    """A short human form for non-determinism messages."""
+    match command:
+        case ScheduleActivity(activity_id=aid, activity_type=kind):
+            return f"ScheduleActivity #{aid} {kind!r}"
+        case RequestCancelActivity(activity_id=aid):
+            return f"RequestCancelActivity #{aid}"
+        case StartTimer(timer_id=tid):
+            return f"StartTimer {tid}"
+        case CancelTimer(timer_id=tid):
+            return f"CancelTimer {tid}"
+        case CompleteWorkflow():
+            return "CompleteWorkflow"
+        case FailWorkflow():
+            return "FailWorkflow"
+    return repr(command)  # pragma: no cover

@@ -1,0 +1,347 @@
+"""The replay driver: runs one run of workflow code against its history, deterministically.
+
+Feed it the run's events in order with :meth:`WorkflowDriver.apply`. Resolution
+events (activity results, timer firings, signals) wake the code; command events
+(ActivityScheduled, TimerStarted, ...) must match, in order, the commands the
+code issued — a mismatch raises NonDeterminismError. Commands the history does
+not hold yet are :meth:`unmatched_commands`: the actor records and executes them,
+then applies the recorded events like any others. The driver does no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import JsonValue, TypeAdapter, ValidationError
+
+from aionactors.core import events as ev
+from aionactors.core.ids import TimerId
+from aionactors.core.payload import ActivityErrorKind, WorkflowError
+from aionactors.workflow.commands import (
+    ActivityOptions,
+    CancelTimer,
+    Command,
+    CompleteWorkflow,
+    FailWorkflow,
+    RequestCancelActivity,
+    ScheduleActivity,
+    StartTimer,
+    describe,
+)
+from aionactors.workflow.context import running
+from aionactors.workflow.definition import WorkflowDefinition
+from aionactors.workflow.errors import ActivityFailure, CancelledError, NonDeterminismError
+from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
+
+_JSON: TypeAdapter[JsonValue] = TypeAdapter(JsonValue)
+
+
+def ensure_json(value: Any, what: str) -> Any:
+    """Refuse values that cannot be recorded as JSON, naming what they were for."""
+    try:
+        _JSON.validate_python(value, strict=True)
+    except ValidationError as exc:
+        raise TypeError(f"{what} must be a JSON value: {exc.errors()[0]['msg']}") from None
+    return value
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    namespace: str
+    started_at: datetime
+    parent_workflow_id: str | None
+    is_replaying: bool
+
+
+@dataclass
+class ActivityState:
+    command: ScheduleActivity
+    future: WorkflowFuture
+    attempt: int = 0
+    settled: bool = False
+
+
+@dataclass
+class TimerState:
+    command: StartTimer
+    future: WorkflowFuture
+    settled: bool = False
+    recorded: bool = field(default=False)
+
+
+class WorkflowDriver:
+    """One run of one workflow, re-executed from its history."""
+
+    def __init__(
+        self, definition: WorkflowDefinition, started: ev.WorkflowStarted, namespace: str
+    ) -> None:
+        self.definition = definition
+        self.started = started
+        self.namespace = namespace
+        self.instance = definition.cls()
+        self.scheduler = Scheduler()
+        self.activities: dict[int, ActivityState] = {}
+        self.timers: dict[TimerId, TimerState] = {}
+        self.replaying = True
+        self.terminal: CompleteWorkflow | FailWorkflow | None = None
+        self._unmatched: deque[Command] = deque()
+        self._now = started.recorded_at
+        seed = hashlib.sha256(f"{started.workflow_id}/{started.run_id}".encode()).digest()
+        self.rng = random.Random(int.from_bytes(seed[:8], "big"))
+        self._activity_seq = 0
+        self._timer_seq = 0
+        self._root: Task | None = None
+        self._handlers: list[Task] = []
+
+    # ---- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Run the workflow body from the top until it first waits."""
+        method = getattr(self.instance, self.definition.run_name)
+        args = (self.started.input,) if self.definition.run_takes_arg else ()
+        with running(self):
+            self._root = self.scheduler.spawn(method(*args), "run")
+        self._run()
+
+    def apply(self, event: ev.Event) -> None:
+        """Apply the run's next recorded event (after its WorkflowStarted)."""
+        if self.terminal is not None and not self._unmatched:
+            return  # the run is over; later events (teardown) need no code
+        self._now = event.recorded_at
+        handler = self._appliers.get(event.type)
+        if handler is not None:
+            handler(self, event)
+        self._run()
+
+    def unmatched_commands(self) -> list[Command]:
+        """Commands issued by the code and not yet found in history: record, then act."""
+        return list(self._unmatched)
+
+    def info(self) -> WorkflowInfo:
+        return WorkflowInfo(
+            workflow_id=self.started.workflow_id,
+            run_id=self.started.run_id,
+            workflow_type=self.started.workflow_type,
+            namespace=self.namespace,
+            started_at=self.started.recorded_at,
+            parent_workflow_id=self.started.parent_workflow_id,
+            is_replaying=self.replaying,
+        )
+
+    def now(self) -> datetime:
+        return self._now
+
+    def close(self) -> None:
+        self.scheduler.close()
+
+    # ---- commands issued by workflow code ------------------------------------------------
+    def schedule_activity(
+        self, activity_type: str, arg: Any, options: ActivityOptions
+    ) -> WorkflowFuture:
+        ensure_json(arg, f"input of activity {activity_type!r}")
+        activity_id = self._activity_seq
+        self._activity_seq += 1
+        command = ScheduleActivity(activity_id, activity_type, arg, options)
+        future = WorkflowFuture(
+            label=f"activity #{activity_id} {activity_type}",
+            on_cancel=lambda: self._cancel_activity(activity_id),
+        )
+        self.activities[activity_id] = ActivityState(command, future)
+        self._issue(command)
+        return future
+
+    def _cancel_activity(self, activity_id: int) -> None:
+        state = self.activities[activity_id]
+        if not state.settled:
+            state.settled = True
+            self._issue(RequestCancelActivity(activity_id))
+
+    def start_timer(self, delay: timedelta) -> WorkflowFuture:
+        timer_id = TimerId.anonymous(self._timer_seq)
+        self._timer_seq += 1
+        command = StartTimer(timer_id, self._now + delay)
+        future = WorkflowFuture(
+            label=f"timer {timer_id}", on_cancel=lambda: self._cancel_timer(timer_id)
+        )
+        self.timers[timer_id] = TimerState(command, future)
+        self._issue(command)
+        return future
+
+    def _cancel_timer(self, timer_id: TimerId) -> None:
+        state = self.timers[timer_id]
+        if not state.settled:
+            state.settled = True
+            self._issue(CancelTimer(timer_id))
+
+    def _issue(self, command: Command) -> None:
+        self._unmatched.append(command)
+
+    # ---- running the code ---------------------------------------------------------------
+    def _run(self) -> None:
+        if self.terminal is not None:
+            return
+        with running(self):
+            self.scheduler.run_until_quiescent()
+        failed_handler = next(
+            (t for t in self._handlers if t.future.done() and t.future.exception()), None
+        )
+        if failed_handler is not None:
+            self._finish(FailWorkflow(_error_of(failed_handler.future.exception())))
+        elif self._root is not None and self._root.future.done():
+            error = self._root.future.exception()
+            if error is not None:
+                self._finish(FailWorkflow(_error_of(error)))
+            else:
+                self._complete(self._root.future.result())
+
+    def _complete(self, result: Any) -> None:
+        try:
+            ensure_json(result, "workflow result")
+        except TypeError as exc:
+            self._finish(FailWorkflow(_error_of(exc)))
+            return
+        self._finish(CompleteWorkflow(result))
+
+    def _finish(self, command: CompleteWorkflow | FailWorkflow) -> None:
+        self.terminal = command
+        self._issue(command)
+        self.scheduler.close()
+
+    # ---- applying history -----------------------------------------------------------------
+    def _match(self, event: ev.Event, matches: Callable[[Command], bool]) -> None:
+        if not self._unmatched:
+            raise NonDeterminismError(
+                f"history has {event.type} at seq {event.seq}, but the code issued no command"
+            )
+        head = self._unmatched[0]
+        if not matches(head):
+            raise NonDeterminismError(
+                f"history has {event.type} at seq {event.seq}, but the code issued {describe(head)}"
+            )
+        self._unmatched.popleft()
+
+    def _activity(self, event: ev.Event, activity_id: int) -> ActivityState:
+        state = self.activities.get(activity_id)
+        if state is None:
+            raise NonDeterminismError(
+                f"history has {event.type} at seq {event.seq} for activity #{activity_id},"
+                " which the code never scheduled"
+            )
+        return state
+
+    def _on_activity_scheduled(self, event: ev.ActivityScheduled) -> None:
+        self._match(
+            event,
+            lambda c: (
+                isinstance(c, ScheduleActivity)
+                and c.activity_id == event.activity_id
+                and c.activity_type == event.activity_type
+            ),
+        )
+
+    def _on_activity_started(self, event: ev.ActivityStarted) -> None:
+        self._activity(event, event.activity_id).attempt = event.attempt
+
+    def _on_activity_completed(self, event: ev.ActivityCompleted) -> None:
+        state = self._activity(event, event.activity_id)
+        if not state.settled:
+            state.settled = True
+            state.future.set_result(event.result)
+
+    def _on_activity_failed(self, event: ev.ActivityFailed) -> None:
+        state = self._activity(event, event.activity_id)
+        state.attempt = max(state.attempt, event.attempt)
+        if event.error.kind == ActivityErrorKind.TERMINAL and not state.settled:
+            state.settled = True
+            state.future.set_exception(ActivityFailure(event.error))
+
+    def _on_activity_cancelled(self, event: ev.ActivityCancelled) -> None:
+        state = self._activity(event, event.activity_id)
+        head = self._unmatched[0] if self._unmatched else None
+        if isinstance(head, RequestCancelActivity) and head.activity_id == event.activity_id:
+            self._unmatched.popleft()
+        elif not state.settled:  # cancelled by the engine, not by the code
+            state.settled = True
+            state.future.set_exception(CancelledError(f"activity #{event.activity_id} cancelled"))
+
+    def _on_timer_started(self, event: ev.TimerStarted) -> None:
+        self._match(event, lambda c: isinstance(c, StartTimer) and c.timer_id == event.timer_id)
+        state = self.timers[event.timer_id]
+        state.recorded = True
+        # The recorded fire time is authoritative (it is what the timer row holds).
+        state.command = StartTimer(event.timer_id, event.fire_at)
+
+    def _on_timer_fired(self, event: ev.TimerFired) -> None:
+        state = self.timers.get(event.timer_id)
+        if state is None:
+            raise NonDeterminismError(
+                f"history has TimerFired at seq {event.seq} for {event.timer_id},"
+                " which the code never started"
+            )
+        if not state.settled:
+            state.settled = True
+            state.future.set_result(None)
+
+    def _on_timer_cancelled(self, event: ev.TimerCancelled) -> None:
+        if event.cause == ev.TimerCancelCause.WORKFLOW_INTENT:
+            self._match(
+                event, lambda c: isinstance(c, CancelTimer) and c.timer_id == event.timer_id
+            )
+        elif (state := self.timers.get(event.timer_id)) is not None:
+            state.settled = True
+
+    def _on_signal(self, event: ev.SignalReceived) -> None:
+        attribute = self.definition.signals.get(event.name)
+        if attribute is None:
+            return  # recorded for the record; this workflow type has no such handler
+        method = getattr(self.instance, attribute)
+        takes_payload = len(inspect.signature(method).parameters) > 0
+        with running(self):
+            outcome = method(event.payload) if takes_payload else method()
+            if inspect.iscoroutine(outcome):
+                self._handlers.append(self.scheduler.spawn(outcome, f"signal {event.name}"))
+
+    def _on_terminal(self, event: ev.Event) -> None:
+        kind = CompleteWorkflow if event.type == "WorkflowCompleted" else FailWorkflow
+        head = self._unmatched[0] if self._unmatched else None
+        if isinstance(head, kind):
+            self._unmatched.popleft()
+
+    _appliers: ClassVar[dict[str, Callable[[WorkflowDriver, Any], None]]] = {
+        "ActivityScheduled": _on_activity_scheduled,
+        "ActivityStarted": _on_activity_started,
+        "ActivityCompleted": _on_activity_completed,
+        "ActivityFailed": _on_activity_failed,
+        "ActivityCancelled": _on_activity_cancelled,
+        "TimerStarted": _on_timer_started,
+        "TimerFired": _on_timer_fired,
+        "TimerCancelled": _on_timer_cancelled,
+        "SignalReceived": _on_signal,
+        "WorkflowCompleted": _on_terminal,
+        "WorkflowFailed": _on_terminal,
+    }
+
+    # ---- queries --------------------------------------------------------------------------
+    def query(self, name: str, args: tuple[Any, ...]) -> Any:
+        """Answer a query from live state; KeyError if the type has no such handler."""
+        attribute = self.definition.queries[name]
+        with running(self, read_only=True):
+            result = getattr(self.instance, attribute)(*args)
+        if inspect.iscoroutine(result):
+            result.close()
+            raise TypeError(f"query handler {name!r} must be a plain 'def', not 'async def'")
+        return ensure_json(result, f"result of query {name!r}")
+
+
+def _error_of(exc: BaseException | None) -> WorkflowError:
+    assert exc is not None
+    return WorkflowError.from_exception(exc)
