@@ -1,6 +1,6 @@
 """aionactors: durable workflows in plain Python, as actors replaying event-sourced histories.
 
-    from aionactors import Engine, workflow, activity, RetryPolicy
+from aionactors import Engine, workflow, activity, RetryPolicy
 """
 
 from aionactors import activity, workflow

@@ -1,1 +1,1 @@
-"""aiohttp server and HTTP client for aionactors (see PROTOCOL.md); imports only the public aionactors API."""
+"""aiohttp server and HTTP client for aionactors; imports only the public aionactors API."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -80,12 +81,19 @@ def _run(entry: _Entry) -> None:
 
 
 class ManualClock:
-    """A clock that only moves when told to; due callbacks run inside ``advance``."""
+    """A clock that only moves when told to; due callbacks run inside ``advance``.
+
+    A callback asked for a time that has already come (``when <= now``) runs at
+    once on the clock's own helper thread, as it would on a real clock, so work
+    armed "late" is never stranded until the next ``advance``.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or utc_now()
         self._agenda = _Agenda()
         self._lock = threading.RLock()
+        self._immediate: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     def now(self) -> datetime:
         with self._lock:
@@ -94,8 +102,21 @@ class ManualClock:
     def call_at(self, when: datetime, callback: Callable[[], None]) -> Cancellable:
         entry = _Entry(when, callback)
         with self._lock:
-            self._agenda.push(entry)
+            if when > self._now:
+                self._agenda.push(entry)
+                return entry
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._run_immediate, name="aionactors-manual-clock", daemon=True
+                )
+                self._worker.start()
+        self._immediate.put(entry)
         return entry
+
+    def _run_immediate(self) -> None:
+        while (entry := self._immediate.get()) is not None:
+            if not entry.cancelled:
+                _run(entry)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
         return self.call_at(self.now() + timedelta(seconds=delay), callback)
@@ -118,7 +139,12 @@ class ManualClock:
             _run(entry)
 
     def close(self) -> None:
-        """Nothing to stop: a manual clock owns no thread."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            self._immediate.put(None)
+            if threading.current_thread() is not worker:
+                worker.join(timeout=5)
 
 
 class SystemClock:

@@ -24,6 +24,7 @@ from aionactors.core import events as ev
 from aionactors.core.errors import (
     AlreadyExists,
     InvalidInput,
+    NotRunning,
     SequenceConflict,
     Unavailable,
     WorkflowNotFound,
@@ -320,17 +321,17 @@ class Engine:
             ensure_json(payload, f"payload of signal {name!r}")
         except TypeError as exc:
             raise InvalidInput(str(exc)) from None
-        self._require(workflow_id)
+        self._require_running(workflow_id)
         self._ask(workflow_id, msg.DeliverSignal(name, payload))
 
     def query(self, workflow_id: str, name: str, *args: Any) -> Any:
         """Answer a query from the live workflow's state; history is not touched."""
-        self._require(workflow_id)
+        self._require_running(workflow_id)
         return self._ask(workflow_id, msg.RunQuery(name, args), timeout=self.settings.query_timeout)
 
     def cancel(self, workflow_id: str, reason: str | None = None) -> None:
         """Record WorkflowCancelled, then stop its timers and activities."""
-        self._require(workflow_id)
+        self._require_running(workflow_id)
         self._ask(workflow_id, msg.CancelRun(reason or "cancelled"))
 
     def result(self, workflow_id: str, timeout: float | None = None) -> Any:
@@ -373,6 +374,13 @@ class Engine:
         summary = self.store.get_summary(workflow_id)
         if summary is None:
             raise WorkflowNotFound(workflow_id)
+        return summary
+
+    def _require_running(self, workflow_id: str) -> WorkflowSummary:
+        """Refuse terminal workflows up front: no actor, nothing appended."""
+        summary = self._require(workflow_id)
+        if summary.status.is_terminal:
+            raise NotRunning(f"workflow {workflow_id!r} is {summary.status.value}")
         return summary
 
     def evict_idle(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pykka
@@ -194,6 +195,8 @@ class WorkflowActor(pykka.ThreadingActor):
                 )
         self.recorder_().record(specs)
         self._teardown()
+        self.driver = None
+        self.problem = f"workflow {self.workflow_id!r} was cancelled"
 
     def _describe(self) -> dict[str, Any]:
         driver = self.driver
@@ -273,7 +276,7 @@ class WorkflowActor(pykka.ThreadingActor):
             )
             return
         attempt = task.attempt + 1
-        self.recorder_().record(
+        failed, _ = self.recorder_().record(
             [
                 (
                     ev.ActivityFailed,
@@ -283,7 +286,9 @@ class WorkflowActor(pykka.ThreadingActor):
             ]
         )
         state.attempt = attempt
-        self._dispatch(state, attempt, delay=policy.delay_after(task.attempt))
+        # The backoff runs from the recorded failure, so it means the same whenever we get here.
+        due = failed.recorded_at + timedelta(seconds=policy.delay_after(task.attempt))
+        self._dispatch(state, attempt, delay=max((due - self.rt.clock.now()).total_seconds(), 0.0))
 
     def _on_timer(self, timer_id: TimerId) -> None:
         driver = self.driver
