@@ -19,12 +19,17 @@ WAIT = 20.0
 class CommitWatch:
     """Wakes waiters on every commit so tests can wait for a history to reach a state."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, abort: threading.Event | None = None) -> None:
         self.engine = engine
+        self.abort = abort or threading.Event()
         self._changed = threading.Condition()
         engine.writer.add_listener(self._on_commit)
 
     def _on_commit(self, events: Sequence[Event]) -> None:
+        self.poke()
+
+    def poke(self) -> None:
+        """Wake waiters to re-check (after a commit, or when ``abort`` is set)."""
         with self._changed:
             self._changed.notify_all()
 
@@ -33,14 +38,21 @@ class CommitWatch:
     ) -> list[Event]:
         with self._changed:
             ok = self._changed.wait_for(
-                lambda: done(self.engine.store.read_history(workflow_id)), timeout
+                lambda: self.abort.is_set() or done(self.engine.store.read_history(workflow_id)),
+                timeout,
             )
+        if self.abort.is_set():
+            raise Aborted(f"waiting on {workflow_id} was aborted")
         history = self.engine.store.read_history(workflow_id)
         assert ok, f"history of {workflow_id} never got there: {[e.type for e in history]}"
         return history
 
     def has(self, workflow_id: str, event_type: str, count: int = 1) -> list[Event]:
         return self.until(workflow_id, lambda h: sum(e.type == event_type for e in h) >= count)
+
+
+class Aborted(Exception):
+    """The engine under test died (on purpose) while a test waited on it."""
 
 
 def shape(history: Sequence[Event]) -> list[tuple[Any, ...]]:
@@ -68,15 +80,17 @@ class CrashingStore(_SQLiteStore):
         self.after_commit = after_commit
         self.appends = 0
         self.dead = threading.Event()
+        self.on_death: Callable[[], None] = lambda: None
 
     def _append_batch(self, requests: list[AppendRequest]) -> list[Any]:
         if self.dead.is_set():
             raise OSError("injected crash: the store is gone")
         self.appends += 1
         if self.appends == self.fail_at:
-            self.dead.set()
             if self.after_commit:
                 super()._append_batch(requests)
+            self.dead.set()
+            self.on_death()
             raise OSError("injected crash at this append")
         return super()._append_batch(requests)
 
