@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +121,7 @@ class Engine:
         self.settings = settings
         self.schema = schema
         self._closed = False
+        self._draining = False
         self.writer = GroupCommitWriter(store)
         self.waiters = TerminalWaiters()
         self.writer.add_listener(self.waiters.on_commit)
@@ -262,6 +263,8 @@ class Engine:
     ) -> WorkflowHandle:
         """Record WorkflowStarted (durable before this returns), then run the workflow."""
         self._check_open()
+        if self._draining:
+            raise Unavailable("the engine is draining: new starts are refused")
         workflow_type = self.registry.workflow_name(workflow)
         try:
             ensure_json(arg, "workflow input")
@@ -382,6 +385,24 @@ class Engine:
         if summary.status.is_terminal:
             raise NotRunning(f"workflow {workflow_id!r} is {summary.status.value}")
         return summary
+
+    def add_commit_listener(self, listener: Callable[[Sequence[ev.Event]], None]) -> None:
+        """Call ``listener`` with every committed batch of events, in commit order, after commit.
+
+        It runs on the writer thread: it must be quick and must not call the engine.
+        """
+        self.writer.add_listener(listener)
+
+    def workflow_types(self) -> list[str]:
+        return sorted(self.registry.workflows)
+
+    def drain(self) -> None:
+        """Refuse new starts (Unavailable) while work in flight reaches a durable point."""
+        self._draining = True
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
 
     def evict_idle(self) -> int:
         """Evict idle and finished workflows now (the sweeper does it every sweep_interval)."""

@@ -11,6 +11,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pykka
 import pytest
 
 from aionactors import Engine, workflow
@@ -123,7 +124,10 @@ def test_actor_crash_at_every_step_replays_to_the_same_end(tmp_path, control, cr
                 threading.Thread(target=crash_actor).start()
 
     def crash_actor() -> None:
-        ref = engine.supervisor.proxy().child_ref(WORKFLOW_ID).get()
+        try:
+            ref = engine.supervisor.proxy().child_ref(WORKFLOW_ID).get()
+        except pykka.ActorDeadError:
+            return  # the run already ended and the engine shut down
         if ref is not None:
             crash(ref)
             crashed.set()
