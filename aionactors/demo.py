@@ -1,42 +1,75 @@
-"""The main job a newcomer runs first: a durable history written, re-read and listed."""
+"""The main job a newcomer runs first: a real workflow, end to end, on the embedded SQLite store.
+
+A checkout workflow charges a card (an activity with retries), waits for an
+approval signal, sleeps on a durable timer and ships. Run it twice: the second
+run finds the first run's history in the same database.
+"""
 
 from __future__ import annotations
 
-from typing import TextIO
+import threading
+from datetime import timedelta
+from typing import Any, TextIO
 
-from aionactors.core.events import SignalReceived, WorkflowCompleted, WorkflowStarted
-from aionactors.core.ids import new_id
-from aionactors.core.timestamps import utc_now
-from aionactors.core.visibility import WorkflowFilter
-from aionactors.store import WriteToken, open_store
+from aionactors import workflow
+from aionactors.engine import Engine
+from aionactors.workflow import RetryPolicy
+from aionactors.workflow import activity as activity_api
 
 
-def run_store_demo(url: str, out: TextIO) -> int:
-    """Record start → signal → completion for a fresh workflow, then read it all back."""
-    token = WriteToken.recorder()
-    workflow_id, run_id = new_id(), new_id()
-    with open_store(url) as store:
-        started = WorkflowStarted(
-            seq=1,
-            recorded_at=utc_now(),
-            workflow_id=workflow_id,
-            workflow_type="demo.greeting",
-            input={"name": "world"},
-            run_id=run_id,
+@activity_api.defn
+def charge_card(order: dict[str, Any]) -> dict[str, Any]:
+    if activity_api.info().attempt < 2:
+        raise ConnectionError("payment gateway timed out")  # the engine retries it
+    return {"order": order["id"], "charged": order["amount"]}
+
+
+@activity_api.defn
+def ship(order: dict[str, Any]) -> str:
+    return f"parcel-{order['id']}"
+
+
+@workflow.defn(name="demo.checkout")
+class Checkout:
+    def __init__(self) -> None:
+        self.approved = False
+
+    @workflow.run
+    async def run(self, order: dict[str, Any]) -> dict[str, Any]:
+        receipt = await workflow.execute_activity(
+            charge_card, order, retry_policy=RetryPolicy(initial_interval=0.1, maximum_attempts=3)
         )
-        store.append(token, workflow_id, [started], 0)
-        signal = SignalReceived(
-            seq=2, recorded_at=utc_now(), workflow_id=workflow_id, name="approve", payload={}
+        if not await workflow.wait_condition(lambda: self.approved, timeout=timedelta(hours=24)):
+            return {"status": "expired"}
+        await workflow.sleep(0.5)
+        parcel = await workflow.execute_activity(ship, order)
+        return {"status": "shipped", "receipt": receipt, "parcel": parcel}
+
+    @workflow.signal
+    def approve(self) -> None:
+        self.approved = True
+
+    @workflow.query
+    def status(self) -> dict[str, bool]:
+        return {"approved": self.approved}
+
+
+def run_demo(url: str, out: TextIO) -> int:
+    """Start a checkout, approve it, wait for the result, and print its history."""
+    with Engine.open(url, workflows=[Checkout], activities=[charge_card, ship]) as engine:
+        handle = engine.start_workflow(Checkout, {"id": 42, "amount": 99.5})
+        print(f"started {handle.workflow_id} on {url}", file=out)
+        waiting = threading.Event()
+        engine.add_commit_listener(
+            lambda events: any(e.type == "TimerStarted" for e in events) and waiting.set()
         )
-        done = WorkflowCompleted(
-            seq=3, recorded_at=utc_now(), workflow_id=workflow_id, result="hello, world"
-        )
-        store.append(token, workflow_id, [signal, done], 1)
-        print(f"store: {url}", file=out)
-        for event in store.read_history(workflow_id):
-            print(f"  #{event.seq} {event.type}", file=out)
-        total = store.count(WorkflowFilter(workflow_type="demo.greeting"))
-        summary = store.get_summary(workflow_id)
-        status = summary.status if summary else "?"
-        print(f"workflow {workflow_id}: {status}; {total} demo workflow(s) in this store", file=out)
+        if engine.describe(handle.workflow_id).pending_timers or waiting.wait(30):
+            print(f"query status -> {engine.query(handle.workflow_id, 'status')}", file=out)
+        engine.signal(handle.workflow_id, "approve")
+        result = engine.result(handle.workflow_id, timeout=60)
+        print(f"result -> {result}", file=out)
+        for event in engine.history(handle.workflow_id):
+            print(f"  #{event.seq:<2} {event.type}", file=out)
+        total = engine.count_workflows(workflow_type="demo.checkout")
+        print(f"{total} checkout workflow(s) recorded in this database", file=out)
     return 0
