@@ -167,3 +167,15 @@ def test_system_clock_runs_callbacks_in_due_order_and_cancels():
     for thread in threads:
         thread.join(5.0)  # the clock thread ends once nothing is pending
     assert clock._thread is None
+
+
+def test_a_real_backoff_restart_runs_on_the_system_clock(worker, bus, recorder, no_thread_leak):
+    sup = Supervisor.start(
+        [ChildSpec("x", worker)], events=bus, backoff=Backoff(initial=0.01, jitter=0.0)
+    )
+    crash(sup.proxy().child_ref("x").get())
+    assert recorder.wait_for(K.RESTART_SCHEDULED).delay == 0.01
+    restarted = recorder.wait_for(K.RESTARTED)
+    assert restarted.ref.ask("count") == 0
+    sup.stop()
+    no_thread_leak()  # the clock thread ends once nothing is pending

@@ -151,6 +151,9 @@ def test_helper_actors_started_by_a_factory_are_not_mistaken_for_the_child(bus, 
     sup = _sup(bus, ChildSpec("x", factory))
     child = sup.proxy().child_ref("x").get()
     helpers[0].stop()
+    for thread in threading.enumerate():  # the helper's exit notice is sent before it ends
+        if thread.name.startswith("SupervisedActor-"):
+            thread.join(5.0)
     assert child.is_alive()
     assert sup.proxy().count_children().get().active == 1
     assert recorder.matching(K.EXITED) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pykka
@@ -13,13 +14,31 @@ from supervision.testing import EventRecorder, FaultInjector, InjectedFault, cra
 K = EventKind
 
 
-def test_crash_kills_any_pykka_actor_as_a_failing_tell_would(worker, journal):
-    ref = worker.start("plain", journal)  # not supervised at all
-    ref.ask("inc")
-    crash(ref)
-    ref.actor_stopped.wait(5.0)
+class Plain(pykka.ThreadingActor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = threading.Event()
+        self.stopped = False
+
+    def on_failure(self, exc_type, exc, tb) -> None:
+        self.failed.exc = exc
+        self.failed.set()
+
+    def on_stop(self) -> None:
+        self.stopped = True
+
+
+def test_crash_kills_any_pykka_actor_as_a_failing_tell_would():
+    ref = Plain.start()  # not supervised at all
+    actor = ref._actor_weakref()
+    boom = ValueError("boom")
+    crash(ref, boom)
+    assert actor.failed.wait(5.0)  # on_failure ran, with our exception ...
+    assert actor.failed.exc is boom
+    assert not actor.stopped  # ... and on_stop did not
     assert not ref.is_alive()
-    assert journal == [("start", "plain"), ("failure", "plain")]  # on_failure ran, not on_stop
+    with pytest.raises(pykka.ActorDeadError):
+        crash(ref)
     with pytest.raises(pykka.ActorDeadError):
         crash(ref)
 
