@@ -37,7 +37,7 @@ class _Timer:
     __slots__ = ("_on_cancel", "callback", "cancelled", "due")
 
     def __init__(
-        self, due: float, callback: Callable[[], None], on_cancel: Callable[[], None]
+        self, due: float, callback: Callable[[], None], on_cancel: Callable[[_Timer], None]
     ) -> None:
         self.due = due
         self.callback = callback
@@ -45,9 +45,9 @@ class _Timer:
         self._on_cancel = on_cancel
 
     def cancel(self) -> None:
-        if not self.cancelled:
-            self.cancelled = True
-            self._on_cancel()
+        # The clock flips ``cancelled`` under its own lock, so a cancel racing the
+        # clock thread's pop is counted exactly once.
+        self._on_cancel(self)
 
 
 class SystemClock:
@@ -80,8 +80,11 @@ class SystemClock:
             self._condition.notify()
         return timer
 
-    def _cancelled(self) -> None:
+    def _cancelled(self, timer: _Timer) -> None:
         with self._condition:
+            if timer.cancelled:
+                return
+            timer.cancelled = True
             self._live -= 1
             self._condition.notify()
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pykka
@@ -24,6 +25,7 @@ from aionactors.core import events as ev
 from aionactors.core.errors import (
     AlreadyExists,
     InvalidInput,
+    InvalidState,
     NotRunning,
     SequenceConflict,
     Unavailable,
@@ -33,27 +35,37 @@ from aionactors.core.ids import WORKFLOW_ID_MAX_LENGTH, TimerId, new_id
 from aionactors.core.runs import RunSummary
 from aionactors.core.search import (
     NAMESPACE_ATTRIBUTE,
+    BoolValue,
+    Equals,
     SearchAttributes,
     SearchAttributeSchema,
     StringValue,
     value_of,
 )
-from aionactors.core.status import current_lease_terminal
-from aionactors.core.visibility import WorkflowFilter, WorkflowPage, WorkflowSummary
+from aionactors.core.status import WorkflowStatus, current_lease_terminal, last_run_segment
+from aionactors.core.visibility import (
+    MAX_PAGE_SIZE,
+    WorkflowFilter,
+    WorkflowPage,
+    WorkflowSummary,
+)
 from aionactors.engine import messages as msg
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock, SystemClock
 from aionactors.engine.describe import pending_work
+from aionactors.engine.ops import EngineOps
 from aionactors.engine.outcomes import ResultTimeout, TerminalWaiters, outcome_of
+from aionactors.engine.recovery import successor_events, sweep_continued_as_new
 from aionactors.engine.registry import Registry
 from aionactors.engine.residency import Residency
 from aionactors.engine.runtime import Runtime
 from aionactors.engine.timers import TimerService
-from aionactors.engine.workflow_actor import WorkflowActor
+from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor, deadline_timer
 from aionactors.engine.writer import GroupCommitWriter
 from aionactors.store.contract import EventStore
 from aionactors.store.urls import open_store
 from aionactors.workflow.driver import ensure_json
+from aionactors.workflow.reopen import reopenable_activities
 from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 
 _log = logging.getLogger(__name__)
@@ -142,6 +154,8 @@ class Engine:
             max_resident=settings.max_resident,
             idle_seconds=settings.idle_seconds,
         )
+        self.ops = EngineOps(self)
+        self.writer.add_listener(self.ops.on_commit)
         self.runtime = Runtime(
             store=store,
             writer=self.writer,
@@ -151,6 +165,7 @@ class Engine:
             timers=self.timers,
             residency=self.residency,
             on_activity_outcome=self._deliver_activity,
+            ops=self.ops,
         )
         self._sweeper = clock.call_later(settings.sweep_interval, self._sweep)
 
@@ -201,7 +216,8 @@ class Engine:
     def _on_supervisor_failure(self, error: BaseException) -> None:
         _log.critical("the workflow supervisor gave up: %s", error)
 
-    def _tell(self, workflow_id: str, message: Any) -> None:
+    def tell(self, workflow_id: str, message: Any) -> None:
+        """Deliver a message to a workflow's actor, rehydrating it if needed (engine use)."""
         for _ in range(_DELIVERY_ATTEMPTS):
             if self._closed:
                 return
@@ -222,10 +238,10 @@ class Engine:
         raise Unavailable(f"workflow {workflow_id!r} could not be reached")
 
     def _deliver_activity(self, outcome: ActivityOutcome) -> None:
-        self._tell(outcome.task.workflow_id, msg.ActivityDone(outcome))
+        self.tell(outcome.task.workflow_id, msg.ActivityDone(outcome))
 
     def _deliver_timer(self, workflow_id: str, timer_id: TimerId) -> None:
-        self._tell(workflow_id, msg.TimerDue(timer_id))
+        self.tell(workflow_id, msg.TimerDue(timer_id))
 
     def _sweep(self) -> None:
         if self._closed:
@@ -241,15 +257,45 @@ class Engine:
             raise Unavailable("the engine is shut down")
 
     def recover(self) -> int:
-        """Re-arm stored timers and rehydrate every active workflow; returns how many."""
+        """Re-arm stored timers, repair stranded chains, rehydrate every active workflow.
+
+        Raises StrandedContinueAsNew if a continued-as-new run's successor cannot be started.
+        """
         self.timers.load()
+        sweep_continued_as_new(self.store, self._start_successor)
         active = self.store.list_active()
-        for workflow_id in active:
+        compensating = self.store.query(
+            WorkflowFilter(
+                status=WorkflowStatus.CANCELLED,
+                search_attributes=(
+                    Equals(name=COMPENSATING_ATTRIBUTE, value=BoolValue(data=True)),
+                ),
+                limit=MAX_PAGE_SIZE,
+            )
+        ).workflows
+        for workflow_id in [*active, *(s.workflow_id for s in compensating)]:
             try:
                 self.residency.ref_for(workflow_id)
             except Exception:
                 _log.exception("recovery of workflow %s failed; the others go on", workflow_id)
         return len(active)
+
+    def _start_successor(self, workflow_id: str, history: list[ev.Event]) -> None:
+        previous, fields = successor_events(history)
+        attributes = fields.pop("attributes")
+        head = len(history)
+        now = self.clock.now()
+        events = [
+            ev.WorkflowStarted(
+                seq=head + 1, recorded_at=now, workflow_id=workflow_id, run_id=new_id(), **fields
+            ),
+            ev.SearchAttributesUpdated(
+                seq=head + 2, recorded_at=now, workflow_id=workflow_id, attributes=attributes
+            ),
+        ]
+        self.registry.workflow(events[0].workflow_type)
+        self.writer.append(workflow_id, events, head)
+        del previous
 
     # ---- operations ----------------------------------------------------------------------
     def start_workflow(
@@ -260,12 +306,19 @@ class Engine:
         workflow_id: str | None = None,
         namespace: str = "default",
         search_attributes: dict[str, Any] | None = None,
+        execution_timeout: float | None = None,
+        parent_workflow_id: str | None = None,
     ) -> WorkflowHandle:
-        """Record WorkflowStarted (durable before this returns), then run the workflow."""
+        """Record WorkflowStarted (durable before this returns), then run the workflow.
+
+        ``execution_timeout`` (seconds; default: the workflow's ``defn(timeout=)``) ends the
+        run as TimedOut; it is a durable timer recorded with the start.
+        """
         self._check_open()
         if self._draining:
             raise Unavailable("the engine is draining: new starts are refused")
         workflow_type = self.registry.workflow_name(workflow)
+        timeout = execution_timeout or self.registry.workflow(workflow_type).timeout_seconds
         try:
             ensure_json(arg, "workflow input")
         except TypeError as exc:
@@ -293,15 +346,28 @@ class Engine:
                 input=arg,
                 run_id=run_id,
                 parent_run_id=parent_run,
+                parent_workflow_id=parent_workflow_id,
             ),
             ev.SearchAttributesUpdated(
                 seq=head + 2, recorded_at=now, workflow_id=workflow_id, attributes=attributes
             ),
         ]
+        deadline = None
+        if timeout:
+            deadline = ev.TimerStarted(
+                seq=head + 3,
+                recorded_at=now,
+                workflow_id=workflow_id,
+                timer_id=deadline_timer(run_id),
+                fire_at=now + timedelta(seconds=timeout),
+            )
+            events.append(deadline)
         try:
             self.writer.append(workflow_id, events, head)
         except SequenceConflict:
             raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
+        if deadline is not None:
+            self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
         self.residency.ref_for(workflow_id)
         return WorkflowHandle(workflow_id, run_id)
 
@@ -332,10 +398,61 @@ class Engine:
         self._require_running(workflow_id)
         return self._ask(workflow_id, msg.RunQuery(name, args), timeout=self.settings.query_timeout)
 
-    def cancel(self, workflow_id: str, reason: str | None = None) -> None:
-        """Record WorkflowCancelled, then stop its timers and activities."""
+    def cancel(
+        self, workflow_id: str, reason: str | None = None, *, terminate: bool = False
+    ) -> None:
+        """Record WorkflowCancelled, then stop its timers and activities.
+
+        The workflow code then sees ``workflow.CancelledError`` where it waits and may run
+        compensation before it ends; ``terminate=True`` gives it no further step.
+        """
         self._require_running(workflow_id)
-        self._ask(workflow_id, msg.CancelRun(reason or "cancelled"))
+        self._ask(workflow_id, msg.CancelRun(reason or "cancelled", terminate))
+
+    def pause(
+        self, workflow_id: str, reason: str | None = None, operator: str | None = None
+    ) -> dict[str, str]:
+        """Hold new activity dispatch (timers, signals and completions still record)."""
+        self._require_running(workflow_id)
+        return self._ask(workflow_id, msg.PauseRun(reason, operator))
+
+    def resume(self, workflow_id: str, operator: str | None = None) -> dict[str, str]:
+        """Release a paused workflow's held activity dispatch."""
+        self._require_running(workflow_id)
+        return self._ask(workflow_id, msg.ResumeRun(operator))
+
+    def reopen(self, workflow_id: str) -> dict[str, str]:
+        """Run a Failed or Cancelled run again from where it stopped, by replay.
+
+        Activities that failed for good are retried (their attempt trail goes on);
+        timers and activities retired by a cancel are armed and dispatched again.
+        """
+        summary = self._require(workflow_id)
+        if summary.status not in (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED):
+            raise InvalidState(
+                f"only Failed or Cancelled workflows can be reopened; {workflow_id!r} is"
+                f" {summary.status.value}"
+            )
+        history = self.store.read_history(workflow_id)
+        segment = last_run_segment(history)
+        if _compensated(segment):
+            raise InvalidState(
+                f"workflow {workflow_id!r} ran compensation after its cancel; it cannot be reopened"
+            )
+        self.residency.evict(workflow_id)
+        reopened = ev.WorkflowReopened(
+            seq=len(history) + 1,
+            recorded_at=self.clock.now(),
+            workflow_id=workflow_id,
+            run_id=summary.run_id,
+            reopened=tuple(reopenable_activities(segment)),
+        )
+        try:
+            self.writer.append(workflow_id, [reopened], len(history))
+        except SequenceConflict:
+            raise InvalidState(f"workflow {workflow_id!r} changed while reopening") from None
+        self.residency.ref_for(workflow_id)
+        return {"workflow_id": workflow_id, "run_id": summary.run_id, "status": "Running"}
 
     def result(self, workflow_id: str, timeout: float | None = None) -> Any:
         """Wait for the workflow to end: its result, or a typed error for how it ended."""
@@ -416,6 +533,7 @@ class Engine:
         self._closed = True
         self._sweeper.cancel()
         self.timers.close()
+        self.ops.close()
         self.executor.shutdown(wait=True)
         with contextlib.suppress(pykka.ActorDeadError):
             self.supervisor.stop(timeout=60)
@@ -433,9 +551,25 @@ class Engine:
     signal_async = _AsyncTwin()
     query_async = _AsyncTwin()
     cancel_async = _AsyncTwin()
+    pause_async = _AsyncTwin()
+    resume_async = _AsyncTwin()
+    reopen_async = _AsyncTwin()
     result_async = _AsyncTwin()
     describe_async = _AsyncTwin()
     history_async = _AsyncTwin()
     list_workflows_async = _AsyncTwin()
     count_workflows_async = _AsyncTwin()
     shutdown_async = _AsyncTwin()
+
+
+def _compensated(segment: list[ev.Event]) -> bool:
+    """Did the code issue commands after its run was cancelled (compensation)?"""
+    cancelled = False
+    for event in segment:
+        if isinstance(event, ev.WorkflowCancelled):
+            cancelled = True
+        elif cancelled and isinstance(
+            event, ev.ActivityScheduled | ev.TimerStarted | ev.ChildWorkflowStarted | ev.SignalSent
+        ):
+            return True
+    return False

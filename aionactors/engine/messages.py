@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aionactors.core.events import Event, WorkflowCompleted, WorkflowFailed, WorkflowTimedOut
 from aionactors.core.ids import TimerId
+from aionactors.core.payload import WorkflowError
 from aionactors.engine.activities import ActivityOutcome
 
 
@@ -21,6 +23,31 @@ class TimerDue:
     """Tell: a durable timer's fire time has come."""
 
     timer_id: TimerId
+
+
+@dataclass(frozen=True)
+class ChildDone:
+    """Tell: a child workflow ended (or could not start): its result, error, or cancellation."""
+
+    child_workflow_id: str
+    result: Any = None
+    error: WorkflowError | None = None
+    cancelled: bool = False
+
+    @classmethod
+    def of(cls, child_workflow_id: str, terminal: Event) -> ChildDone:
+        """From the child's terminal event (Completed, Failed, TimedOut or Cancelled)."""
+        match terminal:
+            case WorkflowCompleted(result=result):
+                return cls(child_workflow_id, result=result)
+            case WorkflowFailed(error=error):
+                return cls(child_workflow_id, error=error)
+            case WorkflowTimedOut():
+                timed_out = WorkflowError(
+                    message="child workflow timed out", type="WorkflowTimedOut"
+                )
+                return cls(child_workflow_id, error=timed_out)
+        return cls(child_workflow_id, cancelled=True)
 
 
 @dataclass(frozen=True)
@@ -41,11 +68,23 @@ class RunQuery:
 
 @dataclass(frozen=True)
 class CancelRun:
-    """Ask: record WorkflowCancelled, then tear down timers and activities."""
+    """Ask: record WorkflowCancelled, tear down timers and activities, then let the code
+    compensate (unless ``terminate``: then the code gets no further step)."""
 
     reason: str
+    terminate: bool = False
 
 
 @dataclass(frozen=True)
-class Describe:
-    """Ask: what the live run is waiting on (pending activities and timers)."""
+class PauseRun:
+    """Ask: record WorkflowPaused and hold new activity dispatch."""
+
+    reason: str | None
+    operator: str | None
+
+
+@dataclass(frozen=True)
+class ResumeRun:
+    """Ask: record WorkflowResumed and release held dispatch."""
+
+    operator: str | None

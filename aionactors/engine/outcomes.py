@@ -83,8 +83,8 @@ class TerminalWaiters:
 
     def on_commit(self, events: Sequence[Event]) -> None:
         for event in events:
-            if event.type not in TERMINAL_EVENT_TYPES:
-                continue
+            if event.type not in TERMINAL_EVENT_TYPES or event.type == "WorkflowContinuedAsNew":
+                continue  # a continued run goes on in its successor, committed with it
             with self._lock:
                 slots = self._waiting.pop(event.workflow_id, [])
             for flag, box in slots:

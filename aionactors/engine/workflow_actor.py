@@ -2,10 +2,10 @@
 
 On start it replays the history (re-executing the code against recorded
 results), records whatever the code asks for next, and picks up work left in
-flight (activities to re-dispatch, timers to re-arm). Then it reacts to
-messages: each outcome is recorded first and only then shown to the code.
-Any unexpected fault raises out of a tell handler: the actor crashes, its
-supervisor starts a fresh one, and that one replays — history is never
+flight (activities to re-dispatch, timers to re-arm, children to start). Then
+it reacts to messages: each outcome is recorded first and only then shown to
+the code. Any unexpected fault raises out of a tell handler: the actor crashes,
+its supervisor starts a fresh one, and that one replays — history is never
 half-written because every append is all-or-nothing.
 """
 
@@ -19,11 +19,17 @@ from typing import Any
 import pykka
 
 from aionactors.core import events as ev
-from aionactors.core.errors import InvalidInput, NotRunning, WorkflowTypeNotFound
+from aionactors.core.errors import InvalidInput, InvalidState, NotRunning, WorkflowTypeNotFound
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityError, ActivityErrorKind, WorkflowError
-from aionactors.core.search import DEFAULT_NAMESPACE, NAMESPACE_ATTRIBUTE, StringValue
-from aionactors.core.status import last_run_segment, status_from_events
+from aionactors.core.search import (
+    DEFAULT_NAMESPACE,
+    NAMESPACE_ATTRIBUTE,
+    BoolValue,
+    SearchAttributes,
+    StringValue,
+)
+from aionactors.core.status import WorkflowStatus, last_run_segment, status_from_events
 from aionactors.engine import messages as msg
 from aionactors.engine.activities import (
     ActivityAttemptFailed,
@@ -33,22 +39,31 @@ from aionactors.engine.activities import (
     ActivityTimedOut,
     ActivityWasCancelled,
 )
+from aionactors.engine.command_events import events_for, teardown_events
 from aionactors.engine.recorder import EventSpec, Recorder
 from aionactors.engine.runtime import Runtime
 from aionactors.workflow.commands import (
     CancelTimer,
     Command,
     CompleteWorkflow,
+    ContinueAsNew,
     FailWorkflow,
+    ParentClosePolicy,
     RequestCancelActivity,
     ScheduleActivity,
+    SignalExternal,
+    StartChild,
     StartTimer,
 )
 from aionactors.workflow.driver import ActivityState, WorkflowDriver
 from aionactors.workflow.errors import NonDeterminismError
+from aionactors.workflow.reopen import effective_segment
 from aionactors.workflow.retry import NO_RETRY
 
 _log = logging.getLogger(__name__)
+
+COMPENSATING_ATTRIBUTE = "aion.compensating"
+"""Set while cancelled workflow code is still compensating, so recovery can find it."""
 
 
 class UnknownQuery(InvalidInput):
@@ -59,6 +74,11 @@ class UnknownQuery(InvalidInput):
 class QueryFailed(InvalidInput):
     code = "query_failed"
     error_type = "QueryFailed"
+
+
+def deadline_timer(run_id: str) -> TimerId:
+    """The engine-owned timer that ends a run at its execution timeout."""
+    return TimerId.named(f"deadline:{run_id}")
 
 
 class WorkflowActor(pykka.ThreadingActor):
@@ -73,25 +93,38 @@ class WorkflowActor(pykka.ThreadingActor):
         self.driver: WorkflowDriver | None = None
         self.recorder: Recorder | None = None
         self.namespace = DEFAULT_NAMESPACE
+        self.attributes: SearchAttributes = {}
         self.problem: str | None = None
+        self.paused = False
+        self._held: list[tuple[ActivityState, int, float]] = []
+        self._ended = False
 
     # ---- start: replay, then continue --------------------------------------------------
     def on_start(self) -> None:
         self.rt.residency.bind(self.workflow_id, self.actor_ref)
+        self._boot()
+
+    def _boot(self) -> None:
         history = self.rt.store.read_history(self.workflow_id)
         last_time = history[-1].recorded_at if history else None
         self.recorder = Recorder(
             self.workflow_id, len(history), last_time, self.rt.writer, self.rt.clock
         )
-        if status_from_events(history).is_terminal:
-            return
+        self.driver = None
+        self._ended = False
+        status = status_from_events(history)
         segment = last_run_segment(history)
         if not segment:
             self.problem = "history has no WorkflowStarted"
             return
+        self._read_attributes(segment)
+        compensating = self.attributes.get(COMPENSATING_ATTRIBUTE) == BoolValue(data=True)
+        if status.is_terminal and not (status == WorkflowStatus.CANCELLED and compensating):
+            self.rt.residency.retire(self.workflow_id)
+            return
+        self.paused = status == WorkflowStatus.PAUSED
         started = segment[0]
         assert isinstance(started, ev.WorkflowStarted)
-        self.namespace = _namespace_of(segment)
         try:
             definition = self.rt.registry.workflow(started.workflow_type)
         except WorkflowTypeNotFound as exc:
@@ -102,19 +135,28 @@ class WorkflowActor(pykka.ThreadingActor):
         self.driver = WorkflowDriver(definition, started, self.namespace)
         try:
             self.driver.start()
-            for event in segment[1:]:
+            for event in effective_segment(segment)[1:]:
                 self.driver.apply(event)
         except NonDeterminismError as violation:
-            self._fail_run(WorkflowError.from_exception(violation))
+            self._record_terminal(
+                [(ev.WorkflowFailed, {"error": WorkflowError.from_exception(violation)})]
+            )
             return
         self.driver.replaying = False
+        self._resume_in_flight(segment)  # before new commands: only what history already holds
         self._progress()
-        self._resume_in_flight()
 
-    def _resume_in_flight(self) -> None:
-        """After replay: re-dispatch activities without an outcome, re-arm pending timers."""
+    def _read_attributes(self, segment: list[ev.Event]) -> None:
+        for event in segment:
+            if isinstance(event, ev.SearchAttributesUpdated):
+                self.attributes = {**self.attributes, **event.attributes}
+        value = self.attributes.get(NAMESPACE_ATTRIBUTE)
+        self.namespace = value.data if isinstance(value, StringValue) else DEFAULT_NAMESPACE
+
+    def _resume_in_flight(self, segment: list[ev.Event]) -> None:
+        """After replay: re-dispatch activities, re-arm timers, start or settle children."""
         driver = self.driver
-        if driver is None or driver.terminal is not None:
+        if driver is None or driver.finished:
             return
         for activity_id, state in driver.activities.items():
             if state.settled or state.attempt == 0:
@@ -130,7 +172,13 @@ class WorkflowActor(pykka.ThreadingActor):
                 self._dispatch(state, attempt, delay=0.0)
         for timer_id, timer in list(driver.timers.items()):
             if not timer.settled and timer.recorded:
-                self._arm(timer_id, timer.command)
+                self._arm(timer_id, timer.command.fire_at)
+        deadline = _live_deadline(segment)
+        if deadline is not None:
+            self._arm(*deadline)
+        for child in driver.children.values():
+            if child.recorded and not child.settled:
+                self.rt.ops.ensure_child(self.workflow_id, self.namespace, child.command)
 
     # ---- messages ----------------------------------------------------------------------
     def on_receive(self, message: Any) -> Any:
@@ -140,33 +188,37 @@ class WorkflowActor(pykka.ThreadingActor):
                 self._on_activity(outcome)
             case msg.TimerDue(timer_id=timer_id):
                 self._on_timer(timer_id)
+            case msg.ChildDone():
+                self._on_child(message)
             case msg.DeliverSignal(name=name, payload=payload):
                 return self._on_signal(name, payload)
             case msg.RunQuery(name=name, args=args):
                 return self._on_query(name, args)
-            case msg.CancelRun(reason=reason):
-                return self._on_cancel(reason)
-            case msg.Describe():
-                return self._describe()
+            case msg.CancelRun(reason=reason, terminate=terminate):
+                return self._on_cancel(reason, terminate)
+            case msg.PauseRun(reason=reason, operator=operator):
+                return self._on_pause(reason, operator)
+            case msg.ResumeRun(operator=operator):
+                return self._on_resume(operator)
             case _Apply(event=event):
-                if self.driver is not None and self.driver.terminal is None:
-                    self._apply_event(event)
+                if self.driver is not None and not self.driver.finished:
+                    self.driver.apply(event)
+                    self._progress()
             case _:
                 raise TypeError(f"workflow actor got an unknown message {message!r}")
         return None
 
     def _live(self) -> WorkflowDriver:
-        if self.driver is None or self.driver.terminal is not None:
+        if self.driver is None or self.driver.finished or self.driver.cancelled:
             raise NotRunning(self.problem or f"workflow {self.workflow_id!r} is not running")
         return self.driver
 
     def _on_signal(self, name: str, payload: Any) -> None:
-        driver = self._live()
+        self._live()
         event = self.recorder_().record_one(ev.SignalReceived, name=name, payload=payload)
         # Durable now; applying it is engine work: a fault here must crash the actor
         # (not just fail this ask), so it is handed to a tell.
         self.actor_ref.tell(_Apply(event))
-        del driver
 
     def _on_query(self, name: str, args: tuple[Any, ...]) -> Any:
         driver = self._live()
@@ -177,85 +229,68 @@ class WorkflowActor(pykka.ThreadingActor):
         except Exception as exc:
             raise QueryFailed(f"query {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
-    def _on_cancel(self, reason: str) -> None:
+    def _on_cancel(self, reason: str, terminate: bool) -> None:
         driver = self._live()
         specs: list[EventSpec] = [(ev.WorkflowCancelled, {"reason": reason})]
-        for timer_id, timer in driver.timers.items():
-            if not timer.settled and timer.recorded:
-                specs.append(
-                    (
-                        ev.TimerCancelled,
-                        {"timer_id": timer_id, "cause": ev.TimerCancelCause.CANCEL_TEARDOWN},
-                    )
-                )
-        for activity_id, state in driver.activities.items():
-            if not state.settled and state.attempt > 0:
-                specs.append(
-                    (ev.ActivityCancelled, {"activity_id": activity_id, "attempt": state.attempt})
-                )
-        self.recorder_().record(specs)
-        self._teardown()
-        self.driver = None
-        self.problem = f"workflow {self.workflow_id!r} was cancelled"
+        specs += teardown_events(driver)
+        if terminate:
+            self._record_terminal(specs)
+            return
+        specs.append(
+            (
+                ev.SearchAttributesUpdated,
+                {"attributes": {COMPENSATING_ATTRIBUTE: BoolValue(data=True)}},
+            )
+        )
+        self._stop_work()
+        self._apply_recorded(specs)  # the code sees CancelledError and may compensate
 
-    def _describe(self) -> dict[str, Any]:
-        driver = self.driver
-        if driver is None or driver.terminal is not None:
-            return {"pending_activities": [], "pending_timers": [], "problem": self.problem}
-        return {
-            "pending_activities": [
-                {
-                    "activity_id": aid,
-                    "activity_type": state.command.activity_type,
-                    "attempt": state.attempt,
-                }
-                for aid, state in driver.activities.items()
-                if not state.settled
-            ],
-            "pending_timers": [
-                {"timer_id": str(tid), "fire_at": timer.command.fire_at}
-                for tid, timer in driver.timers.items()
-                if not timer.settled
-            ],
-            "problem": self.problem,
-        }
+    def _on_pause(self, reason: str | None, operator: str | None) -> dict[str, str]:
+        driver = self._live()
+        if self.paused:
+            raise InvalidState(f"workflow {self.workflow_id!r} is already paused")
+        self.recorder_().record_one(
+            ev.WorkflowPaused, run_id=driver.started.run_id, reason=reason, operator=operator
+        )
+        self.paused = True
+        return self._state(WorkflowStatus.PAUSED)
+
+    def _on_resume(self, operator: str | None) -> dict[str, str]:
+        driver = self._live()
+        if not self.paused:
+            raise InvalidState(f"workflow {self.workflow_id!r} is not paused")
+        self.recorder_().record_one(
+            ev.WorkflowResumed, run_id=driver.started.run_id, operator=operator
+        )
+        self.paused = False
+        held, self._held = self._held, []
+        for state, attempt, delay in held:
+            self._dispatch(state, attempt, delay)
+        return self._state(WorkflowStatus.RUNNING)
+
+    def _state(self, status: WorkflowStatus) -> dict[str, str]:
+        run_id = self.driver_().started.run_id
+        return {"workflow_id": self.workflow_id, "run_id": run_id, "status": status.value}
 
     # ---- outcomes --------------------------------------------------------------------------
     def _on_activity(self, outcome: ActivityOutcome) -> None:
         task = outcome.task
         driver = self.driver
         state = driver.activities.get(task.activity_id) if driver is not None else None
-        if driver is None or driver.terminal is not None or state is None:
+        if driver is None or driver.finished or state is None:
             return
         if state.settled or task.attempt != state.attempt:
             return  # cancelled meanwhile, or a stale attempt: nothing to record
+        key = {"activity_id": task.activity_id, "attempt": task.attempt}
         match outcome:
             case ActivitySucceeded(result=result):
-                self._apply_recorded(
-                    [
-                        (
-                            ev.ActivityCompleted,
-                            {
-                                "activity_id": task.activity_id,
-                                "result": result,
-                                "attempt": task.attempt,
-                            },
-                        )
-                    ]
-                )
+                self._apply_recorded([(ev.ActivityCompleted, {**key, "result": result})])
             case ActivityAttemptFailed(error=error):
                 self._on_attempt_failed(state, task, error)
             case ActivityTimedOut():
                 self._on_attempt_failed(state, task, outcome.error)
             case ActivityWasCancelled():
-                self._apply_recorded(
-                    [
-                        (
-                            ev.ActivityCancelled,
-                            {"activity_id": task.activity_id, "attempt": task.attempt},
-                        )
-                    ]
-                )
+                self._apply_recorded([(ev.ActivityCancelled, key)])
 
     def _on_attempt_failed(
         self, state: ActivityState, task: ActivityTask, error: ActivityError
@@ -264,24 +299,15 @@ class WorkflowActor(pykka.ThreadingActor):
         retry = error.kind == ActivityErrorKind.RETRYABLE and policy.allows_retry(
             task.attempt, error.type
         )
+        key = {"activity_id": task.activity_id, "attempt": task.attempt}
         if not retry:
             final = error.model_copy(update={"kind": ActivityErrorKind.TERMINAL})
-            self._apply_recorded(
-                [
-                    (
-                        ev.ActivityFailed,
-                        {"activity_id": task.activity_id, "error": final, "attempt": task.attempt},
-                    )
-                ]
-            )
+            self._apply_recorded([(ev.ActivityFailed, {**key, "error": final})])
             return
         attempt = task.attempt + 1
         failed, _ = self.recorder_().record(
             [
-                (
-                    ev.ActivityFailed,
-                    {"activity_id": task.activity_id, "error": error, "attempt": task.attempt},
-                ),
+                (ev.ActivityFailed, {**key, "error": error}),
                 (ev.ActivityStarted, {"activity_id": task.activity_id, "attempt": attempt}),
             ]
         )
@@ -292,77 +318,61 @@ class WorkflowActor(pykka.ThreadingActor):
 
     def _on_timer(self, timer_id: TimerId) -> None:
         driver = self.driver
+        live = driver is not None and not driver.finished and not driver.cancelled
+        if live and driver is not None and timer_id == deadline_timer(driver.started.run_id):
+            self._record_terminal(
+                [(ev.WorkflowTimedOut, {"timeout": "workflow"}), *teardown_events(driver)]
+            )
+            return
         timer = driver.timers.get(timer_id) if driver is not None else None
-        if driver is None or driver.terminal is not None or timer is None or timer.settled:
+        if not live or timer is None or timer.settled:
             self.rt.timers.forget(self.workflow_id, timer_id)
             return
         self._apply_recorded([(ev.TimerFired, {"timer_id": timer_id})])
         self.rt.timers.forget(self.workflow_id, timer_id)
 
-    # ---- recording and acting -----------------------------------------------------------
-    def _apply_event(self, event: ev.Event) -> None:
-        self.driver_().apply(event)
-        self._progress()
+    def _on_child(self, done: msg.ChildDone) -> None:
+        driver = self.driver
+        child = driver.children.get(done.child_workflow_id) if driver is not None else None
+        if driver is None or driver.finished or child is None or child.settled:
+            return
+        key = {"child_workflow_id": done.child_workflow_id}
+        if done.error is not None:
+            spec: EventSpec = (ev.ChildWorkflowFailed, {**key, "error": done.error})
+        elif done.cancelled:
+            spec = (ev.ChildWorkflowCancelled, key)
+        else:
+            spec = (ev.ChildWorkflowCompleted, {**key, "result": done.result})
+        self._apply_recorded([spec])
 
+    # ---- recording and acting -----------------------------------------------------------
     def _apply_recorded(self, specs: list[EventSpec]) -> None:
         """Record outcome events, show them to the code, then record what it asks next."""
-        driver = self.driver
-        assert driver is not None
+        driver = self.driver_()
         for event in self.recorder_().record(specs):
             driver.apply(event)
         self._progress()
 
     def _progress(self) -> None:
         """Record the code's new commands (their events), then carry them out."""
-        driver = self.driver
-        assert driver is not None
+        driver = self.driver_()
         while commands := driver.unmatched_commands():
             specs: list[EventSpec] = []
             for command in commands:
-                specs.extend(self._events_for(command))
-            for event in self.recorder_().record(specs):
+                specs.extend(events_for(command, driver, self.attributes))
+            recorded = self.recorder_().record(specs)
+            for event in recorded:
                 driver.apply(event)
             for command in commands:
                 self._act(command)
-
-    def _events_for(self, command: Command) -> list[EventSpec]:
-        driver = self.driver
-        assert driver is not None
-        match command:
-            case ScheduleActivity(activity_id=aid, activity_type=kind, input=arg, options=options):
-                return [
-                    (
-                        ev.ActivityScheduled,
-                        {
-                            "activity_id": aid,
-                            "activity_type": kind,
-                            "input": arg,
-                            "task_queue": options.task_queue,
-                        },
-                    ),
-                    (ev.ActivityStarted, {"activity_id": aid, "attempt": 1}),
-                ]
-            case RequestCancelActivity(activity_id=aid):
-                attempt = driver.activities[aid].attempt
-                return [(ev.ActivityCancelled, {"activity_id": aid, "attempt": attempt})]
-            case StartTimer(timer_id=tid, fire_at=fire_at):
-                return [(ev.TimerStarted, {"timer_id": tid, "fire_at": fire_at})]
-            case CancelTimer(timer_id=tid):
-                return [
-                    (
-                        ev.TimerCancelled,
-                        {"timer_id": tid, "cause": ev.TimerCancelCause.WORKFLOW_INTENT},
-                    )
-                ]
-            case CompleteWorkflow(result=result):
-                return [(ev.WorkflowCompleted, {"result": result})]
-            case FailWorkflow(error=error):
-                return [(ev.WorkflowFailed, {"error": error})]
-        raise TypeError(f"unknown command {command!r}")  # pragma: no cover
+            if any(isinstance(c, ContinueAsNew) for c in commands):
+                self._boot()  # the successor run, from its own WorkflowStarted
+                return
+        if driver.finished:
+            self._after_code_ended()
 
     def _act(self, command: Command) -> None:
-        driver = self.driver
-        assert driver is not None
+        driver = self.driver_()
         match command:
             case ScheduleActivity(activity_id=aid):
                 state = driver.activities[aid]
@@ -370,14 +380,24 @@ class WorkflowActor(pykka.ThreadingActor):
                 self._dispatch(state, state.attempt, delay=0.0)
             case RequestCancelActivity(activity_id=aid):
                 self.rt.executor.cancel(self.workflow_id, aid)
-            case StartTimer(timer_id=tid):
-                self._arm(tid, driver.timers[tid].command)
+            case StartTimer(timer_id=tid, fire_at=fire_at):
+                self._arm(tid, fire_at)
             case CancelTimer(timer_id=tid):
                 self.rt.timers.cancel(self.workflow_id, tid)
+            case StartChild():
+                self.rt.ops.ensure_child(self.workflow_id, self.namespace, command)
+            case SignalExternal(target_workflow_id=target, name=name, payload=payload):
+                self.rt.ops.send_signal(target, name, payload)
+            case ContinueAsNew():
+                self._stop_work()  # the successor run starts clean; children carry on
             case CompleteWorkflow() | FailWorkflow():
-                self._teardown()
+                self._stop_work()
+                self._after_code_ended()
 
     def _dispatch(self, state: ActivityState, attempt: int, delay: float) -> None:
+        if self.paused:
+            self._held.append((state, attempt, delay))
+            return
         command = state.command
         task = ActivityTask(
             workflow_id=self.workflow_id,
@@ -394,20 +414,48 @@ class WorkflowActor(pykka.ThreadingActor):
         )
         self.rt.executor.submit(task, self.rt.on_activity_outcome)
 
-    def _arm(self, timer_id: TimerId, command: StartTimer) -> None:
-        self.rt.timers.schedule(self.workflow_id, timer_id, command.fire_at)
+    def _arm(self, timer_id: TimerId, fire_at: Any) -> None:
+        self.rt.timers.schedule(self.workflow_id, timer_id, fire_at)
 
-    def _fail_run(self, error: WorkflowError) -> None:
-        self.recorder_().record_one(ev.WorkflowFailed, error=error)
-        self._teardown()
+    def _record_terminal(self, specs: list[EventSpec]) -> None:
+        """Record an engine-decided end (failure, timeout, terminate) and stop the run."""
+        self.recorder_().record(specs)
+        self._stop_work()
+        if self.driver is not None:
+            self.driver.finished = True
+            self.driver.close()
+        self._after_code_ended()
 
-    def _teardown(self) -> None:
-        """The run is over: stop its activities and timers; the residency will evict it."""
+    def _stop_work(self) -> None:
+        """Stop the run's activities and timers (their outcomes are no longer wanted)."""
         self.rt.executor.cancel_workflow(self.workflow_id)
         self.rt.timers.cancel_all(self.workflow_id)
-        if self.driver is not None:
-            self.driver.close()
+        self._held.clear()
+
+    def _after_code_ended(self) -> None:
+        """Close children by their policies, clear the compensation mark, let residency evict."""
+        if self._ended:
+            return
+        self._ended = True
+        driver = self.driver
+        if (
+            driver is not None
+            and driver.finished
+            and not isinstance(driver.terminal, ContinueAsNew)
+        ):
+            self._close_children(driver)
+        if self.attributes.get(COMPENSATING_ATTRIBUTE) == BoolValue(data=True):
+            done = {COMPENSATING_ATTRIBUTE: BoolValue(data=False)}
+            self.recorder_().record_one(ev.SearchAttributesUpdated, attributes=done)
+            self.attributes = {**self.attributes, **done}
         self.rt.residency.retire(self.workflow_id)
+
+    def _close_children(self, driver: WorkflowDriver) -> None:
+        for child in driver.children.values():
+            if child.recorded and not child.settled:
+                policy = child.command.parent_close_policy
+                if policy != ParentClosePolicy.ABANDON:
+                    self.rt.ops.close_child(child.command.child_workflow_id, policy)
 
     def recorder_(self) -> Recorder:
         assert self.recorder is not None
@@ -425,11 +473,12 @@ class _Apply:
     event: ev.Event
 
 
-def _namespace_of(segment: list[ev.Event]) -> str:
-    namespace = DEFAULT_NAMESPACE
-    for event in segment:
-        if isinstance(event, ev.SearchAttributesUpdated):
-            value = event.attributes.get(NAMESPACE_ATTRIBUTE)
-            if isinstance(value, StringValue):
-                namespace = value.data
-    return namespace
+def _live_deadline(segment: list[ev.Event]) -> tuple[TimerId, Any] | None:
+    """The run's deadline timer if it is still pending (reopen re-arms a retired one)."""
+    pending: dict[TimerId, Any] = {}
+    for event in effective_segment(segment):
+        if isinstance(event, ev.TimerStarted) and event.timer_id.is_reserved:
+            pending[event.timer_id] = event.fire_at
+        elif isinstance(event, ev.TimerFired | ev.TimerCancelled):
+            pending.pop(event.timer_id, None)
+    return next(iter(pending.items()), None)

@@ -16,23 +16,31 @@ anything but these calls is an error.
 """
 
 from aionactors.workflow.api import (
+    ChildWorkflowHandle,
     TimeoutError,
+    continue_as_new,
     execute_activity,
+    execute_child_workflow,
     gather,
     info,
     now,
     race,
     random,
+    signal_external,
     sleep,
+    start_child_workflow,
     timeout,
+    upsert_search_attributes,
     uuid4,
     wait_condition,
 )
+from aionactors.workflow.commands import ParentClosePolicy
 from aionactors.workflow.definition import WorkflowDefinition, defn, query, run, signal
 from aionactors.workflow.driver import WorkflowInfo
 from aionactors.workflow.errors import (
     ActivityFailure,
     CancelledError,
+    ChildWorkflowFailure,
     ForeignAwaitError,
     NonDeterminismError,
     NotInWorkflowError,
@@ -42,15 +50,20 @@ from aionactors.workflow.retry import RetryPolicy
 __all__ = [
     "ActivityFailure",
     "CancelledError",
+    "ChildWorkflowFailure",
+    "ChildWorkflowHandle",
     "ForeignAwaitError",
     "NonDeterminismError",
     "NotInWorkflowError",
+    "ParentClosePolicy",
     "RetryPolicy",
     "TimeoutError",
     "WorkflowDefinition",
     "WorkflowInfo",
+    "continue_as_new",
     "defn",
     "execute_activity",
+    "execute_child_workflow",
     "gather",
     "info",
     "now",
@@ -59,8 +72,11 @@ __all__ = [
     "random",
     "run",
     "signal",
+    "signal_external",
     "sleep",
+    "start_child_workflow",
     "timeout",
+    "upsert_search_attributes",
     "uuid4",
     "wait_condition",
 ]

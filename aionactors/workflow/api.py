@@ -8,15 +8,21 @@ starts both in that order.
 from __future__ import annotations
 
 import uuid as _uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from datetime import datetime, timedelta
 from random import Random
-from typing import Any
+from typing import Any, NoReturn
 
+from pydantic import BaseModel
+
+from aionactors.core.errors import AionError
+from aionactors.core.search import value_of
 from aionactors.workflow.activity import activity_definition
-from aionactors.workflow.commands import ActivityOptions
+from aionactors.workflow.commands import ActivityOptions, ParentClosePolicy
 from aionactors.workflow.context import current
-from aionactors.workflow.driver import WorkflowInfo
+from aionactors.workflow.definition import workflow_definition
+from aionactors.workflow.driver import WorkflowInfo, ensure_json
+from aionactors.workflow.errors import ContinueAsNewRequest
 from aionactors.workflow.retry import RetryPolicy
 from aionactors.workflow.scheduler import WorkflowFuture
 
@@ -163,6 +169,84 @@ async def timeout(awaitable: Awaitable[Any], duration: Duration) -> Any:
     if index == 1:
         raise TimeoutError(f"timed out after {_seconds(duration)} s")
     return value
+
+
+class ChildWorkflowHandle:
+    """A started child workflow: await it for its result, or signal it."""
+
+    def __init__(self, workflow_id: str, result: WorkflowFuture) -> None:
+        self.workflow_id = workflow_id
+        self._result = result
+
+    def signal(self, name: str, payload: Any = None) -> None:
+        """Record SignalSent, then deliver the signal to the child."""
+        signal_external(self.workflow_id, name, payload)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._result.__await__()
+
+
+def start_child_workflow(
+    workflow: type | str,
+    arg: Any = None,
+    *,
+    workflow_id: str | None = None,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+) -> ChildWorkflowHandle:
+    """Start a child workflow (recorded before it exists) without waiting for it."""
+    name = workflow if isinstance(workflow, str) else workflow_definition(workflow).name
+    child_id, result = current().start_child(name, arg, workflow_id, parent_close_policy)
+    return ChildWorkflowHandle(child_id, result)
+
+
+async def execute_child_workflow(
+    workflow: type | str,
+    arg: Any = None,
+    *,
+    workflow_id: str | None = None,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+) -> Any:
+    """Run a child workflow and wait for its result (following its continue-as-new chain)."""
+    handle = start_child_workflow(
+        workflow, arg, workflow_id=workflow_id, parent_close_policy=parent_close_policy
+    )
+    return await handle
+
+
+def signal_external(workflow_id: str, name: str, payload: Any = None) -> None:
+    """Signal another workflow; recorded as SignalSent in this history first."""
+    current().signal_external(workflow_id, name, payload)
+
+
+def upsert_search_attributes(attributes: dict[str, Any]) -> None:
+    """Set search attributes on this workflow (recorded; visible to list queries)."""
+    typed = {}
+    for name, raw in attributes.items():
+        if name.startswith("aion."):
+            raise ValueError(f"search attribute {name!r} is reserved for the engine")
+        try:
+            typed[name] = raw if isinstance(raw, BaseModel) else value_of(raw)
+        except AionError as exc:
+            raise TypeError(exc.message) from None
+    current().upsert_search_attributes(typed)
+
+
+def continue_as_new(arg: Any = None, *, workflow_type: str | type | None = None) -> NoReturn:
+    """End this run and start a fresh one (same workflow id, empty history segment)."""
+    driver = current()
+    activities, children = driver.unresolved()
+    if activities or children:
+        raise RuntimeError(
+            f"continue_as_new refused: {activities} activities and {children} child workflows"
+            " are unresolved; await or cancel them first"
+        )
+    ensure_json(arg, "continue_as_new input")
+    name = (
+        workflow_type
+        if workflow_type is None or isinstance(workflow_type, str)
+        else workflow_definition(workflow_type).name
+    )
+    raise ContinueAsNewRequest(arg, name)
 
 
 def now() -> datetime:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import WorkflowError
+from aionactors.core.search import SearchAttributes
 from aionactors.workflow.retry import RetryPolicy
 
 
@@ -49,6 +51,41 @@ class CancelTimer:
     timer_id: TimerId
 
 
+class ParentClosePolicy(StrEnum):
+    """What happens to a child still running when its parent's run ends."""
+
+    TERMINATE = "terminate"
+    REQUEST_CANCEL = "request_cancel"
+    ABANDON = "abandon"
+
+
+@dataclass(frozen=True)
+class StartChild:
+    ordinal: int
+    child_workflow_id: str
+    workflow_type: str
+    input: Any
+    parent_close_policy: ParentClosePolicy
+
+
+@dataclass(frozen=True)
+class SignalExternal:
+    target_workflow_id: str
+    name: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class UpsertSearchAttributes:
+    attributes: SearchAttributes
+
+
+@dataclass(frozen=True)
+class ContinueAsNew:
+    input: Any
+    workflow_type: str | None
+
+
 @dataclass(frozen=True)
 class CompleteWorkflow:
     result: Any
@@ -80,6 +117,14 @@ def describe(command: Command) -> str:
             return f"StartTimer {tid}"
         case CancelTimer(timer_id=tid):
             return f"CancelTimer {tid}"
+        case StartChild(child_workflow_id=child, workflow_type=kind):
+            return f"StartChild {child!r} {kind!r}"
+        case SignalExternal(target_workflow_id=target, name=name):
+            return f"SignalExternal {target!r} {name!r}"
+        case UpsertSearchAttributes():
+            return "UpsertSearchAttributes"
+        case ContinueAsNew():
+            return "ContinueAsNew"
         case CompleteWorkflow():
             return "CompleteWorkflow"
         case FailWorkflow():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import random
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,20 +25,32 @@ from pydantic import JsonValue, TypeAdapter, ValidationError
 from aionactors.core import events as ev
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityErrorKind, WorkflowError
+from aionactors.core.search import SearchAttributes
 from aionactors.workflow.commands import (
     ActivityOptions,
     CancelTimer,
     Command,
     CompleteWorkflow,
+    ContinueAsNew,
     FailWorkflow,
+    ParentClosePolicy,
     RequestCancelActivity,
     ScheduleActivity,
+    SignalExternal,
+    StartChild,
     StartTimer,
+    UpsertSearchAttributes,
     describe,
 )
 from aionactors.workflow.context import running
 from aionactors.workflow.definition import WorkflowDefinition
-from aionactors.workflow.errors import ActivityFailure, CancelledError, NonDeterminismError
+from aionactors.workflow.errors import (
+    ActivityFailure,
+    CancelledError,
+    ChildWorkflowFailure,
+    ContinueAsNewRequest,
+    NonDeterminismError,
+)
 from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
 
 _JSON: TypeAdapter[JsonValue] = TypeAdapter(JsonValue)
@@ -79,6 +92,17 @@ class TimerState:
     recorded: bool = field(default=False)
 
 
+@dataclass
+class ChildState:
+    command: StartChild
+    future: WorkflowFuture
+    recorded: bool = False
+    settled: bool = False
+
+
+Terminal = CompleteWorkflow | FailWorkflow | ContinueAsNew
+
+
 class WorkflowDriver:
     """One run of one workflow, re-executed from its history."""
 
@@ -92,14 +116,19 @@ class WorkflowDriver:
         self.scheduler = Scheduler()
         self.activities: dict[int, ActivityState] = {}
         self.timers: dict[TimerId, TimerState] = {}
+        self.children: dict[str, ChildState] = {}
         self.replaying = True
-        self.terminal: CompleteWorkflow | FailWorkflow | None = None
+        self.terminal: Terminal | None = None
+        self.cancelled = False
+        self.finished = False
+        """True once the code has ended: terminal command issued, or stopped after a cancel."""
         self._unmatched: deque[Command] = deque()
         self._now = started.recorded_at
         seed = hashlib.sha256(f"{started.workflow_id}/{started.run_id}".encode()).digest()
         self.rng = random.Random(int.from_bytes(seed[:8], "big"))
         self._activity_seq = 0
         self._timer_seq = 0
+        self._child_seq = 0
         self._root: Task | None = None
         self._handlers: list[Task] = []
 
@@ -114,8 +143,8 @@ class WorkflowDriver:
 
     def apply(self, event: ev.Event) -> None:
         """Apply the run's next recorded event (after its WorkflowStarted)."""
-        if self.terminal is not None and not self._unmatched:
-            return  # the run is over; later events (teardown) need no code
+        if self.finished and not self._unmatched:
+            return  # the code is over; later events (teardown) need no code
         self._now = event.recorded_at
         handler = self._appliers.get(event.type)
         if handler is not None:
@@ -182,12 +211,49 @@ class WorkflowDriver:
             state.settled = True
             self._issue(CancelTimer(timer_id))
 
+    def start_child(
+        self,
+        workflow_type: str,
+        arg: Any,
+        workflow_id: str | None,
+        policy: ParentClosePolicy,
+    ) -> tuple[str, WorkflowFuture]:
+        ensure_json(arg, f"input of child workflow {workflow_type!r}")
+        ordinal = self._child_seq
+        self._child_seq += 1
+        child_id = workflow_id or str(
+            uuid.uuid5(
+                uuid.NAMESPACE_URL,
+                f"aion:{self.started.workflow_id}/{self.started.run_id}/{ordinal}",
+            )
+        )
+        if child_id in self.children:
+            raise ValueError(f"child workflow id {child_id!r} is already used by this run")
+        command = StartChild(ordinal, child_id, workflow_type, arg, policy)
+        future = WorkflowFuture(label=f"child {child_id}")
+        self.children[child_id] = ChildState(command, future)
+        self._issue(command)
+        return child_id, future
+
+    def signal_external(self, workflow_id: str, name: str, payload: Any) -> None:
+        ensure_json(payload, f"payload of signal {name!r}")
+        self._issue(SignalExternal(workflow_id, name, payload))
+
+    def upsert_search_attributes(self, attributes: SearchAttributes) -> None:
+        self._issue(UpsertSearchAttributes(attributes))
+
+    def unresolved(self) -> tuple[int, int]:
+        """(activities, children) still without an outcome."""
+        activities = sum(1 for a in self.activities.values() if not a.settled)
+        children = sum(1 for c in self.children.values() if not c.settled)
+        return activities, children
+
     def _issue(self, command: Command) -> None:
         self._unmatched.append(command)
 
     # ---- running the code ---------------------------------------------------------------
     def _run(self) -> None:
-        if self.terminal is not None:
+        if self.finished:
             return
         with running(self):
             self.scheduler.run_until_quiescent()
@@ -198,7 +264,9 @@ class WorkflowDriver:
             self._finish(FailWorkflow(_error_of(failed_handler.future.exception())))
         elif self._root is not None and self._root.future.done():
             error = self._root.future.exception()
-            if error is not None:
+            if isinstance(error, ContinueAsNewRequest):
+                self._finish(ContinueAsNew(error.input, error.workflow_type))
+            elif error is not None:
                 self._finish(FailWorkflow(_error_of(error)))
             else:
                 self._complete(self._root.future.result())
@@ -211,9 +279,11 @@ class WorkflowDriver:
             return
         self._finish(CompleteWorkflow(result))
 
-    def _finish(self, command: CompleteWorkflow | FailWorkflow) -> None:
-        self.terminal = command
-        self._issue(command)
+    def _finish(self, command: Terminal) -> None:
+        self.finished = True
+        if not self.cancelled:  # after a cancel the outcome is already recorded: Cancelled
+            self.terminal = command
+            self._issue(command)
         self.scheduler.close()
 
     # ---- applying history -----------------------------------------------------------------
@@ -274,6 +344,8 @@ class WorkflowDriver:
             state.future.set_exception(CancelledError(f"activity #{event.activity_id} cancelled"))
 
     def _on_timer_started(self, event: ev.TimerStarted) -> None:
+        if event.timer_id.is_reserved:
+            return  # engine-owned (run deadline): not the code's
         self._match(event, lambda c: isinstance(c, StartTimer) and c.timer_id == event.timer_id)
         state = self.timers[event.timer_id]
         state.recorded = True
@@ -281,6 +353,8 @@ class WorkflowDriver:
         state.command = StartTimer(event.timer_id, event.fire_at)
 
     def _on_timer_fired(self, event: ev.TimerFired) -> None:
+        if event.timer_id.is_reserved:
+            return
         state = self.timers.get(event.timer_id)
         if state is None:
             raise NonDeterminismError(
@@ -292,6 +366,8 @@ class WorkflowDriver:
             state.future.set_result(None)
 
     def _on_timer_cancelled(self, event: ev.TimerCancelled) -> None:
+        if event.timer_id.is_reserved:
+            return
         if event.cause == ev.TimerCancelCause.WORKFLOW_INTENT:
             self._match(
                 event, lambda c: isinstance(c, CancelTimer) and c.timer_id == event.timer_id
@@ -311,9 +387,80 @@ class WorkflowDriver:
                 self._handlers.append(self.scheduler.spawn(outcome, f"signal {event.name}"))
 
     def _on_terminal(self, event: ev.Event) -> None:
-        kind = CompleteWorkflow if event.type == "WorkflowCompleted" else FailWorkflow
+        kind = {
+            "WorkflowCompleted": CompleteWorkflow,
+            "WorkflowFailed": FailWorkflow,
+            "WorkflowContinuedAsNew": ContinueAsNew,
+        }[event.type]
         head = self._unmatched[0] if self._unmatched else None
         if isinstance(head, kind):
+            self._unmatched.popleft()
+
+    def _on_cancelled(self, event: ev.WorkflowCancelled) -> None:
+        """The run is cancelled: its timers and activities were torn down in the same append;
+        the code sees CancelledError where it waits and may compensate before it ends."""
+        self.cancelled = True
+        for state in self.activities.values():
+            state.settled = True
+        for timer in self.timers.values():
+            timer.settled = True
+        for task in [self._root, *self._handlers]:
+            if task is not None and not task.future.done():
+                task.future.cancel()
+
+    def _on_child_started(self, event: ev.ChildWorkflowStarted) -> None:
+        self._match(
+            event,
+            lambda c: (
+                isinstance(c, StartChild)
+                and c.child_workflow_id == event.child_workflow_id
+                and c.workflow_type == event.workflow_type
+            ),
+        )
+        self.children[event.child_workflow_id].recorded = True
+
+    def _child(self, event: ev.Event, child_id: str) -> ChildState:
+        state = self.children.get(child_id)
+        if state is None:
+            raise NonDeterminismError(
+                f"history has {event.type} at seq {event.seq} for child {child_id!r},"
+                " which the code never started"
+            )
+        return state
+
+    def _on_child_completed(self, event: ev.ChildWorkflowCompleted) -> None:
+        state = self._child(event, event.child_workflow_id)
+        if not state.settled:
+            state.settled = True
+            state.future.set_result(event.result)
+
+    def _on_child_failed(self, event: ev.ChildWorkflowFailed) -> None:
+        state = self._child(event, event.child_workflow_id)
+        if not state.settled:
+            state.settled = True
+            state.future.set_exception(ChildWorkflowFailure(event.child_workflow_id, event.error))
+
+    def _on_child_cancelled(self, event: ev.ChildWorkflowCancelled) -> None:
+        state = self._child(event, event.child_workflow_id)
+        if not state.settled:
+            state.settled = True
+            state.future.set_exception(
+                CancelledError(f"child workflow {event.child_workflow_id!r} cancelled")
+            )
+
+    def _on_signal_sent(self, event: ev.SignalSent) -> None:
+        self._match(
+            event,
+            lambda c: (
+                isinstance(c, SignalExternal)
+                and c.target_workflow_id == event.target_workflow_id
+                and c.name == event.name
+            ),
+        )
+
+    def _on_attributes(self, event: ev.SearchAttributesUpdated) -> None:
+        head = self._unmatched[0] if self._unmatched else None
+        if isinstance(head, UpsertSearchAttributes):
             self._unmatched.popleft()
 
     _appliers: ClassVar[dict[str, Callable[[WorkflowDriver, Any], None]]] = {
@@ -328,6 +475,14 @@ class WorkflowDriver:
         "SignalReceived": _on_signal,
         "WorkflowCompleted": _on_terminal,
         "WorkflowFailed": _on_terminal,
+        "WorkflowContinuedAsNew": _on_terminal,
+        "WorkflowCancelled": _on_cancelled,
+        "ChildWorkflowStarted": _on_child_started,
+        "ChildWorkflowCompleted": _on_child_completed,
+        "ChildWorkflowFailed": _on_child_failed,
+        "ChildWorkflowCancelled": _on_child_cancelled,
+        "SignalSent": _on_signal_sent,
+        "SearchAttributesUpdated": _on_attributes,
     }
 
     # ---- queries --------------------------------------------------------------------------

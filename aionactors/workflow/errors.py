@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aionactors.core.payload import ActivityError
+from typing import Any
+
+from aionactors.core.payload import ActivityError, WorkflowError
 
 
 class CancelledError(BaseException):
@@ -20,6 +22,24 @@ class ActivityFailure(Exception):
         self.error = error
         self.type = error.type
         self.message = error.message
+
+
+class ChildWorkflowFailure(Exception):
+    """A child workflow failed or timed out."""
+
+    def __init__(self, workflow_id: str, error: WorkflowError) -> None:
+        super().__init__(f"child workflow {workflow_id!r} failed: {error.message}")
+        self.workflow_id = workflow_id
+        self.error = error
+
+
+class ContinueAsNewRequest(BaseException):
+    """Raised by ``workflow.continue_as_new`` to end the run; the driver records the successor."""
+
+    def __init__(self, input: Any, workflow_type: str | None) -> None:
+        super().__init__("continue as new")
+        self.input = input
+        self.workflow_type = workflow_type
 
 
 class NonDeterminismError(Exception):

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
-from aionactors.workflow.errors import CancelledError, ForeignAwaitError
+from aionactors.workflow.errors import CancelledError, ContinueAsNewRequest, ForeignAwaitError
 
 _PENDING, _DONE, _FAILED = "pending", "done", "failed"
 
@@ -20,15 +20,31 @@ _PENDING, _DONE, _FAILED = "pending", "done", "failed"
 class WorkflowFuture:
     """The only thing workflow code may await; resolved by the driver from history."""
 
-    __slots__ = ("_callbacks", "_exception", "_on_cancel", "_state", "_value", "label")
+    __slots__ = (
+        "_callbacks",
+        "_cancel_settles",
+        "_exception",
+        "_on_cancel",
+        "_state",
+        "_value",
+        "label",
+    )
 
-    def __init__(self, label: str = "", on_cancel: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        label: str = "",
+        on_cancel: Callable[[], None] | None = None,
+        *,
+        cancel_settles: bool = True,
+    ) -> None:
         self.label = label
         self._state = _PENDING
         self._value: Any = None
         self._exception: BaseException | None = None
         self._callbacks: list[Callable[[WorkflowFuture], None]] = []
         self._on_cancel = on_cancel
+        self._cancel_settles = cancel_settles
+        """False for a task's future: cancelling asks the task to stop; it settles when it does."""
 
     def done(self) -> bool:
         return self._state != _PENDING
@@ -61,7 +77,8 @@ class WorkflowFuture:
             return False
         if self._on_cancel is not None:
             self._on_cancel()
-        self.set_exception(CancelledError(f"{self.label or 'operation'} cancelled"))
+        if self._cancel_settles:
+            self.set_exception(CancelledError(f"{self.label or 'operation'} cancelled"))
         return True
 
     def add_done_callback(self, callback: Callable[[WorkflowFuture], None]) -> None:
@@ -92,7 +109,7 @@ class Task:
         self.name = name
         self.waiting_on: WorkflowFuture | None = None
         self._cancel_requested = False
-        self.future = WorkflowFuture(label=name, on_cancel=self._cancel)
+        self.future = WorkflowFuture(label=name, on_cancel=self._cancel, cancel_settles=False)
 
     def step(self, exc: BaseException | None) -> None:
         if self._cancel_requested and exc is None:
@@ -102,7 +119,7 @@ class Task:
         except StopIteration as stop:
             self.future.set_result(stop.value)
             return
-        except (Exception, CancelledError) as error:
+        except (Exception, CancelledError, ContinueAsNewRequest) as error:
             self.future.set_exception(error)
             return
         if not isinstance(yielded, WorkflowFuture):

@@ -136,8 +136,14 @@ def test_result_timeout_and_cancel(engine, watch) -> None:
 
     with pytest.raises(WorkflowCancelledError, match="changed my mind"):
         engine.result("sleepy", timeout=20)
-    types = [e.type for e in engine.store.read_history("sleepy")]
-    assert types[-2:] == ["WorkflowCancelled", "TimerCancelled"]
+    history = watch.has("sleepy", "SearchAttributesUpdated", 3)
+    assert [e.type for e in history][-4:] == [
+        "WorkflowCancelled",
+        "TimerCancelled",  # teardown, recorded with the cancel
+        "SearchAttributesUpdated",  # aion.compensating: true ...
+        "SearchAttributesUpdated",  # ... and false once the code has ended
+    ]
+    assert history[-3].cause == "CancelTeardown"
     assert engine.store.expired_timers(engine.clock.now() + timedelta(days=1)) == []
     with pytest.raises(NotRunning):
         engine.cancel("sleepy")
