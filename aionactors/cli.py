@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from aionactors.demo import run_demo
 from aionactors.store import DEFAULT_URL
+
+EXIT_CONFIG_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,13 +21,56 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run a checkout workflow end to end and show its history"
     )
     demo.add_argument("--db", default=DEFAULT_URL, help=f"store URL (default {DEFAULT_URL})")
+    serve = commands.add_parser(
+        "serve",
+        help="run the engine with the HTTP API and WebSocket event stream",
+        description="Settings come from --config (TOML), then AIONACTORS_* environment "
+        "variables, then these flags (flags win).",
+    )
+    serve.add_argument("--db", help=f"store URL (default {DEFAULT_URL})")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument(
+        "--load",
+        nargs="+",
+        action="extend",
+        metavar="MODULE",
+        help="import modules and register their workflows and activities",
+    )
+    serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
+    serve.add_argument("--config", type=Path, help="TOML config file")
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # Imported here: the server stack is only needed by this command.
+    from aionactors.core import AionError
+    from transports.config import ConfigError, load_settings
+    from transports.serve import run
+
+    overrides: dict[str, Any] = {
+        name: value
+        for name in ("db", "host", "port", "load", "auth")
+        if (value := getattr(args, name)) is not None
+    }
+    try:
+        config = load_settings(args.config, overrides)
+    except ConfigError as exc:
+        print(f"aionactors serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    try:
+        return run(config)
+    except (ImportError, ValueError, AionError) as exc:  # --load of a missing module, bad URL
+        print(f"aionactors serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args.db, out=sys.stdout)
+    if args.command == "serve":
+        return _serve(args)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

@@ -236,14 +236,14 @@ class WorkflowActor(pykka.ThreadingActor):
         if terminate:
             self._record_terminal(specs)
             return
-        specs.append(
-            (
-                ev.SearchAttributesUpdated,
-                {"attributes": {COMPENSATING_ATTRIBUTE: BoolValue(data=True)}},
-            )
-        )
+        marking = {COMPENSATING_ATTRIBUTE: BoolValue(data=True)}
+        specs.append((ev.SearchAttributesUpdated, {"attributes": marking}))
+        recorded = self.recorder_().record(specs)
+        self.attributes = {**self.attributes, **marking}
         self._stop_work()
-        self._apply_recorded(specs)  # the code sees CancelledError and may compensate
+        for event in recorded:  # the code sees CancelledError and may compensate
+            driver.apply(event)
+        self._progress()
 
     def _on_pause(self, reason: str | None, operator: str | None) -> dict[str, str]:
         driver = self._live()

@@ -465,3 +465,11 @@ class EventStoreConformance:
         assert store.read_history("wf")[1:] == events
         summary = store.get_summary("wf")
         assert summary is not None and summary.search_attributes["label"] == StringValue(data="vip")
+
+    def test_visibility_rebuilds_from_history(self, store: EventStore) -> None:
+        builder = self.started_workflow(store, "wf", "a")
+        append_all(store, builder, [builder.make(WorkflowCompleted, result=1)])
+        self.started_workflow(store, "other")
+        before = [store.get_summary("wf"), store.get_summary("other")]
+        assert store.rebuild_visibility() == 2
+        assert [store.get_summary("wf"), store.get_summary("other")] == before

@@ -30,6 +30,7 @@ from aionactors.core.visibility import (
     after_cursor,
     decode_page_token,
     page_token_for,
+    summary_from_history,
 )
 
 _SCAN_CHUNK = 500
@@ -173,6 +174,20 @@ class EventStore(ABC):
 
     @abstractmethod
     def _ids_with_status(self, status: WorkflowStatus) -> list[str]: ...
+
+    @abstractmethod
+    def _put_summary(self, summary: WorkflowSummary) -> None:
+        """Replace one visibility row (used when rebuilding them from history)."""
+
+    def rebuild_visibility(self) -> int:
+        """Recompute every visibility row from its history (they are only a projection)."""
+        rebuilt = 0
+        for workflow_id in self.list_workflow_ids():
+            summary = summary_from_history(self.read_history(workflow_id))
+            if summary is not None:
+                self._put_summary(summary)
+                rebuilt += 1
+        return rebuilt
 
     def list_active(self) -> list[str]:
         """Workflows whose projected status is Running (Paused ones are not)."""

@@ -75,6 +75,10 @@ class InMemoryStore(EventStore):
         with self._lock:
             return sorted(w for w, s in self._summaries.items() if s.status == status)
 
+    def _put_summary(self, summary: WorkflowSummary) -> None:
+        with self._lock:
+            self._summaries[summary.workflow_id] = summary
+
     def _scan_summaries(
         self, flt: WorkflowFilter, cursor: tuple[datetime, str] | None, limit: int
     ) -> list[WorkflowSummary]:

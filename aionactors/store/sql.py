@@ -194,8 +194,14 @@ class SqlEventStore(EventStore):
         row = cursor.fetchone()
         previous = _summary_from_row(row) if row is not None else None
         summary = apply_events(previous, events)
-        if summary is None:
-            return
+        if summary is not None:
+            self._upsert_summary(cursor, summary)
+
+    def _put_summary(self, summary: WorkflowSummary) -> None:
+        with storage_errors("rebuilding visibility"), self._transaction(commit=True) as cursor:
+            self._upsert_summary(cursor, summary)
+
+    def _upsert_summary(self, cursor: Any, summary: WorkflowSummary) -> None:
         self._execute(
             cursor,
             _UPSERT_VISIBILITY,

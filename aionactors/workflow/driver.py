@@ -459,9 +459,9 @@ class WorkflowDriver:
         )
 
     def _on_attributes(self, event: ev.SearchAttributesUpdated) -> None:
-        head = self._unmatched[0] if self._unmatched else None
-        if isinstance(head, UpsertSearchAttributes):
-            self._unmatched.popleft()
+        if all(name.startswith("aion.") for name in event.attributes):
+            return  # recorded by the engine (namespace, compensation mark), not by the code
+        self._match(event, lambda c: isinstance(c, UpsertSearchAttributes))
 
     _appliers: ClassVar[dict[str, Callable[[WorkflowDriver, Any], None]]] = {
         "ActivityScheduled": _on_activity_scheduled,

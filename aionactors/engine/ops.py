@@ -1,0 +1,125 @@
+"""Workflow-to-workflow effects, run off the actors' threads.
+
+Starting a child, signalling another workflow and closing children by their
+parent-close policy all talk to *other* workflow actors. Doing that from inside
+an actor could deadlock two actors asking each other, so these effects run on a
+small thread pool; each is recorded in the caller's history before it is handed
+over, and each is idempotent, so re-running them after a crash is safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from aionactors.core.errors import AionError, AlreadyExists, NotFound, NotRunning
+from aionactors.core.events import Event
+from aionactors.core.payload import WorkflowError
+from aionactors.core.status import current_lease_terminal
+from aionactors.engine import messages as msg
+from aionactors.workflow.commands import ParentClosePolicy, StartChild
+
+if TYPE_CHECKING:
+    from aionactors.engine.engine import Engine
+
+_log = logging.getLogger(__name__)
+_CHILD_ENDINGS = frozenset(
+    {"WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "WorkflowTimedOut"}
+)
+
+
+class EngineOps:
+    """The Engine's side of :class:`~aionactors.engine.runtime.WorkflowOps`."""
+
+    def __init__(self, engine: Engine, workers: int = 4) -> None:
+        self._engine = engine
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="aionactors-ops")
+        self._endings: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+        self._notifier = threading.Thread(
+            target=self._notify_parents, name="aionactors-children", daemon=True
+        )
+        self._notifier.start()
+
+    # ---- WorkflowOps --------------------------------------------------------------------
+    def ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
+        self._submit(self._ensure_child, parent_id, namespace, command)
+
+    def send_signal(self, workflow_id: str, name: str, payload: Any) -> None:
+        self._submit(self._signal, workflow_id, name, payload)
+
+    def close_child(self, workflow_id: str, policy: ParentClosePolicy) -> None:
+        self._submit(self._close, workflow_id, policy)
+
+    # ---- the work -----------------------------------------------------------------------
+    def _ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
+        """Start the child exactly once; if it already ended, tell the parent how."""
+        engine, child_id = self._engine, command.child_workflow_id
+        summary = engine.store.get_summary(child_id)
+        if summary is None:
+            try:
+                engine.start_workflow(
+                    command.workflow_type,
+                    command.input,
+                    workflow_id=child_id,
+                    namespace=namespace,
+                    parent_workflow_id=parent_id,
+                )
+                return
+            except AlreadyExists:
+                pass  # started concurrently: that start counts
+            except AionError as exc:  # e.g. the child's type is not registered here
+                error = WorkflowError(message=exc.message, type=exc.error_type)
+                engine.tell(parent_id, msg.ChildDone(child_id, error=error))
+                return
+        terminal = current_lease_terminal(engine.store.read_history(child_id))
+        if terminal is not None and terminal.type in _CHILD_ENDINGS:
+            engine.tell(parent_id, msg.ChildDone.of(child_id, terminal))
+
+    def _signal(self, workflow_id: str, name: str, payload: Any) -> None:
+        try:
+            self._engine.signal(workflow_id, name, payload)
+        except (NotFound, NotRunning) as exc:
+            _log.warning("signal %r to %s was not delivered: %s", name, workflow_id, exc)
+
+    def _close(self, workflow_id: str, policy: ParentClosePolicy) -> None:
+        terminate = policy == ParentClosePolicy.TERMINATE
+        with contextlib.suppress(NotFound, NotRunning):  # already over
+            self._engine.cancel(workflow_id, "parent closed", terminate=terminate)
+
+    # ---- children's endings reach their parents ------------------------------------------
+    def on_commit(self, events: Sequence[Event]) -> None:
+        """Commit listener (writer thread): queue workflow endings for the notifier."""
+        for event in events:
+            if event.type in _CHILD_ENDINGS:
+                self._endings.put(event)
+
+    def _notify_parents(self) -> None:
+        while (event := self._endings.get()) is not None:
+            try:
+                summary = self._engine.store.get_summary(event.workflow_id)
+                if summary is not None and summary.parent:
+                    self._engine.tell(summary.parent, msg.ChildDone.of(event.workflow_id, event))
+            except Exception:
+                _log.exception("could not tell the parent of %s that it ended", event.workflow_id)
+
+    def _submit(self, fn: Any, *args: Any) -> None:
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:
+                _log.exception("workflow effect %s%r failed", fn.__name__, args)
+
+        try:
+            self._pool.submit(run)
+        except RuntimeError:
+            _log.warning("engine shutting down: %s%r dropped", fn.__name__, args)
+
+    def close(self) -> None:
+        self._endings.put(None)
+        self._notifier.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
