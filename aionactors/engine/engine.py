@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pykka
@@ -240,8 +240,8 @@ class Engine:
     def _deliver_activity(self, outcome: ActivityOutcome) -> None:
         self.tell(outcome.task.workflow_id, msg.ActivityDone(outcome))
 
-    def _deliver_timer(self, workflow_id: str, timer_id: TimerId) -> None:
-        self.tell(workflow_id, msg.TimerDue(timer_id))
+    def _deliver_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        self.tell(workflow_id, msg.TimerDue(timer_id, fire_at))
 
     def _sweep(self) -> None:
         if self._closed:

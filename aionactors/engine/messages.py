@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aionactors.core.events import Event, WorkflowCompleted, WorkflowFailed, WorkflowTimedOut
@@ -20,9 +21,13 @@ class ActivityDone:
 
 @dataclass(frozen=True)
 class TimerDue:
-    """Tell: a durable timer's fire time has come."""
+    """Tell: a durable timer's fire time has come.
+
+    ``fire_at`` tells a run's timer from an earlier run's timer of the same id
+    (ordinals restart with each run)."""
 
     timer_id: TimerId
+    fire_at: datetime
 
 
 @dataclass(frozen=True)

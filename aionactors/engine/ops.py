@@ -13,6 +13,7 @@ import contextlib
 import logging
 import queue
 import threading
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -36,9 +37,13 @@ _CHILD_ENDINGS = frozenset(
 class EngineOps:
     """The Engine's side of :class:`~aionactors.engine.runtime.WorkflowOps`."""
 
-    def __init__(self, engine: Engine, workers: int = 4) -> None:
+    def __init__(self, engine: Engine, lanes: int = 4) -> None:
         self._engine = engine
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="aionactors-ops")
+        # One thread per lane, chosen by target workflow: effects on one workflow keep
+        # their order (a child is started before the parent's signal to it is sent).
+        self._lanes = [
+            ThreadPoolExecutor(1, thread_name_prefix=f"aionactors-ops-{n}") for n in range(lanes)
+        ]
         self._endings: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._notifier = threading.Thread(
             target=self._notify_parents, name="aionactors-children", daemon=True
@@ -47,13 +52,13 @@ class EngineOps:
 
     # ---- WorkflowOps --------------------------------------------------------------------
     def ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
-        self._submit(self._ensure_child, parent_id, namespace, command)
+        self._submit(command.child_workflow_id, self._ensure_child, parent_id, namespace, command)
 
     def send_signal(self, workflow_id: str, name: str, payload: Any) -> None:
-        self._submit(self._signal, workflow_id, name, payload)
+        self._submit(workflow_id, self._signal, workflow_id, name, payload)
 
     def close_child(self, workflow_id: str, policy: ParentClosePolicy) -> None:
-        self._submit(self._close, workflow_id, policy)
+        self._submit(workflow_id, self._close, workflow_id, policy)
 
     # ---- the work -----------------------------------------------------------------------
     def _ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
@@ -107,19 +112,21 @@ class EngineOps:
             except Exception:
                 _log.exception("could not tell the parent of %s that it ended", event.workflow_id)
 
-    def _submit(self, fn: Any, *args: Any) -> None:
+    def _submit(self, target: str, fn: Any, *args: Any) -> None:
         def run() -> None:
             try:
                 fn(*args)
             except Exception:
                 _log.exception("workflow effect %s%r failed", fn.__name__, args)
 
+        lane = self._lanes[zlib.crc32(target.encode()) % len(self._lanes)]
         try:
-            self._pool.submit(run)
+            lane.submit(run)
         except RuntimeError:
             _log.warning("engine shutting down: %s%r dropped", fn.__name__, args)
 
     def close(self) -> None:
         self._endings.put(None)
         self._notifier.join(timeout=10)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for lane in self._lanes:
+            lane.shutdown(wait=True, cancel_futures=True)

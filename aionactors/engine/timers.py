@@ -18,7 +18,7 @@ from aionactors.store.contract import EventStore
 
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
-Deliver = Callable[[str, TimerId], None]
+Deliver = Callable[[str, TimerId, datetime], None]
 
 
 class TimerService:
@@ -68,7 +68,7 @@ class TimerService:
                 timers = self._armed.get(workflow_id, {})
                 if timers.get(timer_id) is not handle:
                     return
-            self._deliver(workflow_id, timer_id)
+            self._deliver(workflow_id, timer_id, fire_at)
 
         with self._lock:
             if self._closed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pykka
@@ -57,7 +57,7 @@ from aionactors.workflow.commands import (
 )
 from aionactors.workflow.driver import ActivityState, WorkflowDriver
 from aionactors.workflow.errors import NonDeterminismError
-from aionactors.workflow.reopen import effective_segment
+from aionactors.workflow.reopen import attempt_bases, effective_segment
 from aionactors.workflow.retry import NO_RETRY
 
 _log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ class WorkflowActor(pykka.ThreadingActor):
         self.paused = False
         self._held: list[tuple[ActivityState, int, float]] = []
         self._ended = False
+        self._attempt_base: dict[int, int] = {}
 
     # ---- start: replay, then continue --------------------------------------------------
     def on_start(self) -> None:
@@ -118,6 +119,7 @@ class WorkflowActor(pykka.ThreadingActor):
             self.problem = "history has no WorkflowStarted"
             return
         self._read_attributes(segment)
+        self._attempt_base = attempt_bases(segment)
         compensating = self.attributes.get(COMPENSATING_ATTRIBUTE) == BoolValue(data=True)
         if status.is_terminal and not (status == WorkflowStatus.CANCELLED and compensating):
             self.rt.residency.retire(self.workflow_id)
@@ -186,8 +188,8 @@ class WorkflowActor(pykka.ThreadingActor):
         match message:
             case msg.ActivityDone(outcome=outcome):
                 self._on_activity(outcome)
-            case msg.TimerDue(timer_id=timer_id):
-                self._on_timer(timer_id)
+            case msg.TimerDue(timer_id=timer_id, fire_at=fire_at):
+                self._on_timer(timer_id, fire_at)
             case msg.ChildDone():
                 self._on_child(message)
             case msg.DeliverSignal(name=name, payload=payload):
@@ -296,8 +298,9 @@ class WorkflowActor(pykka.ThreadingActor):
         self, state: ActivityState, task: ActivityTask, error: ActivityError
     ) -> None:
         policy = state.command.options.retry_policy or NO_RETRY
+        in_budget = task.attempt - self._attempt_base.get(task.activity_id, 0)
         retry = error.kind == ActivityErrorKind.RETRYABLE and policy.allows_retry(
-            task.attempt, error.type
+            in_budget, error.type
         )
         key = {"activity_id": task.activity_id, "attempt": task.attempt}
         if not retry:
@@ -313,10 +316,10 @@ class WorkflowActor(pykka.ThreadingActor):
         )
         state.attempt = attempt
         # The backoff runs from the recorded failure, so it means the same whenever we get here.
-        due = failed.recorded_at + timedelta(seconds=policy.delay_after(task.attempt))
+        due = failed.recorded_at + timedelta(seconds=policy.delay_after(in_budget))
         self._dispatch(state, attempt, delay=max((due - self.rt.clock.now()).total_seconds(), 0.0))
 
-    def _on_timer(self, timer_id: TimerId) -> None:
+    def _on_timer(self, timer_id: TimerId, fire_at: datetime) -> None:
         driver = self.driver
         live = driver is not None and not driver.finished and not driver.cancelled
         if live and driver is not None and timer_id == deadline_timer(driver.started.run_id):
@@ -325,11 +328,13 @@ class WorkflowActor(pykka.ThreadingActor):
             )
             return
         timer = driver.timers.get(timer_id) if driver is not None else None
-        if not live or timer is None or timer.settled:
-            self.rt.timers.forget(self.workflow_id, timer_id)
-            return
-        self._apply_recorded([(ev.TimerFired, {"timer_id": timer_id})])
+        if timer is not None and timer.command.fire_at != fire_at:
+            return  # an earlier run's timer of the same id: not this run's to fire
+        # The row goes first: recording the firing may start a new run that reuses the id.
+        # (Should we crash in between, replay finds the timer pending and re-arms it.)
         self.rt.timers.forget(self.workflow_id, timer_id)
+        if live and timer is not None and not timer.settled:
+            self._apply_recorded([(ev.TimerFired, {"timer_id": timer_id})])
 
     def _on_child(self, done: msg.ChildDone) -> None:
         driver = self.driver

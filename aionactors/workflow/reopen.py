@@ -70,3 +70,20 @@ def reopenable_activities(segment: Sequence[ev.Event]) -> list[int]:
         for activity_id, event in last.items()
         if isinstance(event, ev.ActivityFailed) and event.error.kind == ActivityErrorKind.TERMINAL
     )
+
+
+def attempt_bases(segment: Sequence[ev.Event]) -> dict[int, int]:
+    """For each reopened activity, the last attempt before its latest reopen.
+
+    A reopen gives an activity a fresh retry budget while its attempt numbers go
+    on: attempt ``base + n`` is the n-th attempt of the budget.
+    """
+    highest: dict[int, int] = {}
+    bases: dict[int, int] = {}
+    for event in segment:
+        if isinstance(event, ev.ActivityStarted | ev.ActivityFailed | ev.ActivityCompleted):
+            highest[event.activity_id] = max(highest.get(event.activity_id, 0), event.attempt)
+        elif isinstance(event, ev.WorkflowReopened):
+            for activity_id in event.reopened:
+                bases[activity_id] = highest.get(activity_id, 0)
+    return bases
