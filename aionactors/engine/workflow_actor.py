@@ -12,6 +12,7 @@ half-written because every append is all-or-nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,7 @@ from aionactors.workflow.commands import (
 from aionactors.workflow.driver import ActivityState, WorkflowDriver
 from aionactors.workflow.errors import NonDeterminismError
 from aionactors.workflow.reopen import attempt_bases, effective_segment
+from aionactors.workflow.replayer import replay
 from aionactors.workflow.retry import NO_RETRY
 
 _log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class WorkflowActor(pykka.ThreadingActor):
         self._held: list[tuple[ActivityState, int, float]] = []
         self._ended = False
         self._attempt_base: dict[int, int] = {}
+        self._broken: Exception | None = None
 
     # ---- start: replay, then continue --------------------------------------------------
     def on_start(self) -> None:
@@ -134,17 +137,13 @@ class WorkflowActor(pykka.ThreadingActor):
             self.problem = exc.message
             _log.error("workflow %s cannot run: %s", self.workflow_id, exc.message)
             return
-        self.driver = WorkflowDriver(definition, started, self.namespace)
         try:
-            self.driver.start()
-            for event in effective_segment(segment)[1:]:
-                self.driver.apply(event)
+            self.driver = replay(definition, segment)
         except NonDeterminismError as violation:
             self._record_terminal(
                 [(ev.WorkflowFailed, {"error": WorkflowError.from_exception(violation)})]
             )
             return
-        self.driver.replaying = False
         self._resume_in_flight(segment)  # before new commands: only what history already holds
         self._progress()
 
@@ -185,6 +184,10 @@ class WorkflowActor(pykka.ThreadingActor):
     # ---- messages ----------------------------------------------------------------------
     def on_receive(self, message: Any) -> Any:
         self.rt.residency.touch(self.workflow_id)
+        if self._broken is not None:
+            if isinstance(message, _ASKS):
+                raise pykka.ActorDeadError(f"workflow {self.workflow_id!r} is restarting")
+            raise self._broken  # a tell: crash, so the supervisor restarts and replays
         match message:
             case msg.ActivityDone(outcome=outcome):
                 self._on_activity(outcome)
@@ -202,10 +205,6 @@ class WorkflowActor(pykka.ThreadingActor):
                 return self._on_pause(reason, operator)
             case msg.ResumeRun(operator=operator):
                 return self._on_resume(operator)
-            case _Apply(event=event):
-                if self.driver is not None and not self.driver.finished:
-                    self.driver.apply(event)
-                    self._progress()
             case _:
                 raise TypeError(f"workflow actor got an unknown message {message!r}")
         return None
@@ -216,11 +215,24 @@ class WorkflowActor(pykka.ThreadingActor):
         return self.driver
 
     def _on_signal(self, name: str, payload: Any) -> None:
-        self._live()
+        driver = self._live()
         event = self.recorder_().record_one(ev.SignalReceived, name=name, payload=payload)
-        # Durable now; applying it is engine work: a fault here must crash the actor
-        # (not just fail this ask), so it is handed to a tell.
-        self.actor_ref.tell(_Apply(event))
+        # Durable now, so the caller is told yes. It is applied at once, in history order,
+        # before any other message; a fault while applying is the engine's, not the caller's.
+        self._guarded(lambda: (driver.apply(event), self._progress()))
+
+    def _guarded(self, work: Callable[[], object]) -> None:
+        """Run engine work inside an ask; a fault crashes the actor instead of the caller.
+
+        An exception in an ask goes back to the caller and the actor lives on, possibly
+        broken. So the fault is kept, and the actor crashes on its next message.
+        """
+        try:
+            work()
+        except Exception as exc:
+            _log.exception("workflow %s faulted inside an ask; restarting it", self.workflow_id)
+            self._broken = exc
+            self.actor_ref.tell(_Crash())
 
     def _on_query(self, name: str, args: tuple[Any, ...]) -> Any:
         driver = self._live()
@@ -243,9 +255,14 @@ class WorkflowActor(pykka.ThreadingActor):
         recorded = self.recorder_().record(specs)
         self.attributes = {**self.attributes, **marking}
         self._stop_work()
-        for event in recorded:  # the code sees CancelledError and may compensate
-            driver.apply(event)
-        self._progress()
+        self._close_children(driver)
+
+        def compensate() -> None:  # the code sees CancelledError and may compensate
+            for event in recorded:
+                driver.apply(event)
+            self._progress()
+
+        self._guarded(compensate)
 
     def _on_pause(self, reason: str | None, operator: str | None) -> dict[str, str]:
         driver = self._live()
@@ -472,10 +489,11 @@ class WorkflowActor(pykka.ThreadingActor):
 
 
 @dataclass(frozen=True)
-class _Apply:
-    """Tell to self: show a just-recorded signal to the code (faults here crash the actor)."""
+class _Crash:
+    """Tell to self after a fault inside an ask: crash now, in a tell, so supervision acts."""
 
-    event: ev.Event
+
+_ASKS = (msg.DeliverSignal, msg.RunQuery, msg.CancelRun, msg.PauseRun, msg.ResumeRun)
 
 
 def _live_deadline(segment: list[ev.Event]) -> tuple[TimerId, Any] | None:

@@ -459,8 +459,9 @@ class WorkflowDriver:
         )
 
     def _on_attributes(self, event: ev.SearchAttributesUpdated) -> None:
-        if all(name.startswith("aion.") for name in event.attributes):
-            return  # recorded by the engine (namespace, compensation mark), not by the code
+        at_start = event.seq == self.started.seq + 1  # recorded with the start, by the engine
+        if at_start or all(name.startswith("aion.") for name in event.attributes):
+            return  # the engine's (start attributes, compensation mark), not the code's
         self._match(event, lambda c: isinstance(c, UpsertSearchAttributes))
 
     _appliers: ClassVar[dict[str, Callable[[WorkflowDriver, Any], None]]] = {

@@ -8,7 +8,7 @@ import pytest
 from aionactors import Engine
 from aionactors.engine.clock import ManualClock
 from tests.engine import workflows as w
-from tests.engine.support import CommitWatch, open_engine
+from tests.engine.support import CommitWatch, assert_histories_replay, open_engine
 
 ALL_WORKFLOWS = [w.Mixed, w.Retrying, w.Parked, w.Sleeper]
 ALL_ACTIVITIES = [w.double, w.add_async, w.flaky, w.rejects, w.blocks_until_released]
@@ -28,7 +28,10 @@ def db_path(tmp_path: Path) -> Path:
 def engine(db_path: Path, clock: ManualClock) -> Iterator[Engine]:
     engine = open_engine(db_path, clock, workflows=ALL_WORKFLOWS, activities=ALL_ACTIVITIES)
     yield engine
-    engine.shutdown()
+    try:
+        assert_histories_replay(engine)  # whatever the test did replays deterministically
+    finally:
+        engine.shutdown()
 
 
 @pytest.fixture

@@ -98,3 +98,26 @@ class CrashingStore(_SQLiteStore):
 def open_engine(path: Path, clock: ManualClock | None = None, **kwargs: Any) -> Engine:
     store = kwargs.pop("store", None) or SQLiteStore(path)
     return Engine.open(store, clock=clock or ManualClock(), **kwargs)
+
+
+def assert_histories_replay(engine: Engine) -> int:
+    """Every run of every workflow in the store replays through its code without a
+    non-determinism error, and a completed run replays to the same result."""
+    from aionactors.core.runs import split_runs
+    from aionactors.workflow.commands import CompleteWorkflow
+    from aionactors.workflow.replayer import replay
+
+    replayed = 0
+    for workflow_id in engine.store.list_workflow_ids():
+        for segment in split_runs(engine.store.read_history(workflow_id)):
+            started = segment[0]
+            definition = engine.registry.workflows.get(started.workflow_type)  # type: ignore[union-attr]
+            if definition is None:
+                continue
+            driver = replay(definition, segment)
+            completed = next((e for e in segment if e.type == "WorkflowCompleted"), None)
+            if completed is not None:
+                assert driver.terminal == CompleteWorkflow(completed.result), workflow_id
+            driver.close()
+            replayed += 1
+    return replayed

@@ -10,7 +10,7 @@ from aionactors import RetryPolicy, WorkflowFailedError, workflow
 from aionactors.core.payload import ActivityErrorKind
 from tests.engine import workflows as w
 from tests.engine.conftest import ALL_ACTIVITIES, ALL_WORKFLOWS
-from tests.engine.support import CommitWatch, open_engine
+from tests.engine.support import CommitWatch, assert_histories_replay, open_engine
 
 
 def attempts_of(history, activity_id: int = 0) -> list[tuple[str, int, str | None]]:
@@ -107,7 +107,10 @@ def engine(db_path, clock):
         activities=ALL_ACTIVITIES,
     )
     yield engine
-    engine.shutdown()
+    try:
+        assert_histories_replay(engine)
+    finally:
+        engine.shutdown()
 
 
 @pytest.fixture

@@ -257,3 +257,38 @@ def test_now_replays_the_time_each_step_saw(tmp_path) -> None:
         stamps[1] == next(e for e in live_partial if e.type == "TimerFired").recorded_at.isoformat()
     )
     assert stamps[0] < stamps[1] < stamps[2]
+
+
+def test_signal_arriving_while_an_activity_runs_replays_in_history_order(tmp_path) -> None:
+    """Regression: a signal recorded before an activity's completion must also be applied
+    before it, live as on replay (it was once applied later, live only)."""
+    clock = ManualClock()
+    path = tmp_path / "order.db"
+    with open_engine(path, clock, workflows=[GatedApproval], activities=ALL_ACTIVITIES) as first:
+        watch = CommitWatch(first)
+        first.start_workflow(GatedApproval, workflow_id="gated")
+        assert w.RUNNING.wait(20)
+        first.signal("gated", "approve")
+        w.RELEASE.set()
+        watch.has("gated", "TimerStarted")
+    with open_engine(path, clock, workflows=[GatedApproval], activities=ALL_ACTIVITIES) as second:
+        clock.advance(10)
+        assert second.result("gated", timeout=20) == "approved before the activity finished"
+
+
+@workflow.defn(name="gated_approval")
+class GatedApproval:
+    def __init__(self) -> None:
+        self.approved = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.execute_activity(w.blocks_until_released)
+        already = self.approved
+        await workflow.wait_condition(lambda: self.approved, timeout=60)
+        await workflow.sleep(5)
+        return "approved before the activity finished" if already else "approved later"
+
+    @workflow.signal
+    def approve(self) -> None:
+        self.approved = True

@@ -11,7 +11,7 @@ from aionactors.core.errors import InvalidState, NotRunning
 from aionactors.engine.clock import ManualClock
 from aionactors.engine.outcomes import WorkflowTimedOutError
 from tests.engine import lifecycle_workflows as lw
-from tests.engine.support import CommitWatch, open_engine
+from tests.engine.support import CommitWatch, assert_histories_replay, open_engine
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,10 @@ def lifecycle_engine(path, clock, **kwargs):
 def engine(db_path, clock):
     engine = lifecycle_engine(db_path, clock)
     yield engine
-    engine.shutdown()
+    try:
+        assert_histories_replay(engine)
+    finally:
+        engine.shutdown()
 
 
 @pytest.fixture
