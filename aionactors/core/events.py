@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
 from aionactors.core.ids import ActivityId, TimerIdField, WorkflowId
 from aionactors.core.payload import ActivityError, WorkflowError
-from aionactors.core.schedules import ScheduleConfig
+from aionactors.core.schedules import ScheduleConfig, SkipReason, TriggerCause
 from aionactors.core.search import SearchAttributes
 from aionactors.core.timestamps import UtcDatetime
 
@@ -253,6 +253,38 @@ class ScheduleTriggered(EventBase):
     triggered_workflow_id: WorkflowId
     triggered_run_id: str
     fire_at: UtcDatetime | None = None
+    cause: TriggerCause = TriggerCause.SCHEDULED
+
+
+class ScheduleSkipped(EventBase):
+    """Ticks that started no run; ``first_fire_at``..``fire_at`` when a range was skipped."""
+
+    type: Literal["ScheduleSkipped"] = "ScheduleSkipped"
+    schedule_id: str
+    fire_at: UtcDatetime
+    first_fire_at: UtcDatetime | None = None
+    reason: SkipReason
+    cause: TriggerCause = TriggerCause.SCHEDULED
+    detail: str | None = None
+
+
+class ScheduleBuffered(EventBase):
+    """A tick waiting for the current execution to end; it will run as ``triggered_workflow_id``."""
+
+    type: Literal["ScheduleBuffered"] = "ScheduleBuffered"
+    schedule_id: str
+    fire_at: UtcDatetime
+    triggered_workflow_id: WorkflowId
+    cause: TriggerCause = TriggerCause.SCHEDULED
+
+
+class ScheduleExecutionEnded(EventBase):
+    """A run this schedule started has ended (Completed, Failed, Cancelled, TimedOut)."""
+
+    type: Literal["ScheduleExecutionEnded"] = "ScheduleExecutionEnded"
+    schedule_id: str
+    triggered_workflow_id: WorkflowId
+    status: str
 
 
 Event = Annotated[
@@ -286,7 +318,10 @@ Event = Annotated[
     | SchedulePaused
     | ScheduleResumed
     | ScheduleDeleted
-    | ScheduleTriggered,
+    | ScheduleTriggered
+    | ScheduleSkipped
+    | ScheduleBuffered
+    | ScheduleExecutionEnded,
     Field(discriminator="type"),
 ]
 """Any history event; pydantic picks the class from ``type``."""

@@ -29,6 +29,39 @@ class CatchUpPolicy(StrEnum):
     ALL = "all"
 
 
+class TriggerCause(StrEnum):
+    """Why a schedule considered a fire time; recorded on its tick events."""
+
+    SCHEDULED = "scheduled"
+    """A live tick, on time (or late, within the catch-up window)."""
+    CATCH_UP = "catch_up"
+    """A tick missed while the schedule was not running, handled at startup."""
+    BUFFERED = "buffered"
+    """A buffered tick, released when the execution it waited for ended."""
+    MANUAL = "manual"
+    """Trigger now, by request."""
+    BACKFILL = "backfill"
+    """A past tick replayed by a backfill request."""
+
+    @property
+    def advances_cursor(self) -> bool:
+        """Only the schedule's own ticks move it forward; manual runs and backfills do not."""
+        return self in (TriggerCause.SCHEDULED, TriggerCause.CATCH_UP)
+
+
+class SkipReason(StrEnum):
+    """Why a tick started no run."""
+
+    OVERLAP = "overlap"
+    """The overlap policy said skip (a run was in progress, or the buffer was full)."""
+    CATCH_UP = "catch_up"
+    """Missed while down, and the catch-up policy does not run it."""
+    LATE = "late"
+    """Older than the catch-up window when it was handled."""
+    START_FAILED = "start_failed"
+    """The engine refused the start (e.g. the workflow type is no longer registered)."""
+
+
 class ScheduleSpec(BaseModel):
     """When a schedule fires: a cron expression in a time zone, or a fixed interval."""
 

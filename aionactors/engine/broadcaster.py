@@ -119,14 +119,18 @@ class Subscription:
 
     # ---- loop side ----------------------------------------------------------------------
     def offer(self, items: Iterable[Published]) -> None:
-        """Buffer items; a full buffer cuts the subscriber off (runs on ``loop``)."""
+        """Buffer one batch's items (runs on ``loop``).
+
+        A batch is taken whole while fewer than ``bound`` events wait, so one big group
+        commit never cuts off a subscriber that keeps up; one that still has ``bound``
+        events unread when the next batch comes is cut off.
+        """
         if self.error is not None:
             return
-        for item in items:
-            if len(self._buffer) >= self.bound:
-                self.fail(Lagged(f"subscriber lagged behind (buffer of {self.bound} events full)"))
-                return
-            self._buffer.append(item)
+        if len(self._buffer) >= self.bound:
+            self.fail(Lagged(f"subscriber lagged behind ({self.bound} events unread)"))
+            return
+        self._buffer.extend(items)
         self._wake()
 
     def fail(self, error: AionError) -> None:
@@ -149,12 +153,6 @@ class Subscription:
             finally:
                 self._waiter = None
         return self._buffer.popleft()
-
-    def take_ready(self) -> list[Published]:
-        """Everything buffered now, without waiting."""
-        items = list(self._buffer)
-        self._buffer.clear()
-        return items
 
     def close(self) -> None:
         """Stop receiving; idempotent."""
@@ -330,11 +328,7 @@ def _deliver(deliveries: list[tuple[Subscription, list[Published]]]) -> None:
 class Broadcaster:
     """Fans the engine's commits out to subscribers; see the module docstring."""
 
-    def __init__(
-        self,
-        hub: _Hub,
-        supervisor: pykka.ActorRef[Any],
-    ) -> None:
+    def __init__(self, hub: _Hub, supervisor: pykka.ActorRef[Any]) -> None:
         self._hub = hub
         self._supervisor = supervisor
 

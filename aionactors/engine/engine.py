@@ -368,6 +368,8 @@ class Engine:
             raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
         if deadline is not None:
             self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
+        if head == 0:
+            self.runtime.fresh_starts[workflow_id] = events
         self.residency.ref_for(workflow_id)
         return WorkflowHandle(workflow_id, run_id)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from aionactors.core.events import Event
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock
 from aionactors.engine.registry import Registry
@@ -39,3 +40,11 @@ class Runtime:
     residency: Residency
     on_activity_outcome: Callable[[ActivityOutcome], None]
     ops: WorkflowOps
+    fresh_starts: dict[str, list[Event]] = field(default_factory=dict)
+    """Histories just written by a start, so the first activation need not read them back."""
+
+    def history_of(self, workflow_id: str) -> list[Event]:
+        fresh = self.fresh_starts.pop(workflow_id, None)
+        if fresh is not None and self.store.head_seq(workflow_id) == fresh[-1].seq:
+            return fresh
+        return self.store.read_history(workflow_id)

@@ -109,7 +109,7 @@ class WorkflowActor(pykka.ThreadingActor):
         self._boot()
 
     def _boot(self) -> None:
-        history = self.rt.store.read_history(self.workflow_id)
+        history = self.rt.history_of(self.workflow_id)
         last_time = history[-1].recorded_at if history else None
         self.recorder = Recorder(
             self.workflow_id, len(history), last_time, self.rt.writer, self.rt.clock

@@ -109,10 +109,11 @@ class SqlEventStore(EventStore):
     def _lock_for_append(self, cursor: Any) -> None:
         """Serialise appenders before the head checks (no-op where the driver already does)."""
 
+    def _dialect(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
     def _execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
-        if self.placeholder != "?":
-            sql = sql.replace("?", self.placeholder)
-        cursor.execute(sql, tuple(params))
+        cursor.execute(self._dialect(sql), tuple(params))
 
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with storage_errors("reading"), self._transaction(commit=False) as cursor:
@@ -145,18 +146,17 @@ class SqlEventStore(EventStore):
     def _apply_batch(
         self, cursor: Any, requests: list[AppendRequest]
     ) -> list[SequenceConflict | None]:
+        # A handful of statements per batch, however many workflows it holds: every
+        # statement releases the GIL, and under load getting it back is what costs.
         self._lock_for_append(cursor)
-        heads: dict[str, int] = {}
+        heads = self._heads_in(cursor, {r.workflow_id for r in requests})
         outcomes: list[SequenceConflict | None] = []
         accepted: dict[str, list[Event]] = {}
         for request in requests:
             workflow_id = request.workflow_id
-            if workflow_id not in heads:
-                heads[workflow_id] = self._head_in(cursor, workflow_id)
-            if heads[workflow_id] != request.expected_seq:
-                outcomes.append(
-                    SequenceConflict(workflow_id, request.expected_seq, heads[workflow_id])
-                )
+            head = heads.get(workflow_id, 0)
+            if head != request.expected_seq:
+                outcomes.append(SequenceConflict(workflow_id, request.expected_seq, head))
                 continue
             heads[workflow_id] = request.events[-1].seq
             accepted.setdefault(workflow_id, []).extend(request.events)
@@ -173,38 +173,52 @@ class SqlEventStore(EventStore):
         ]
         if stored:
             self._insert_stored(cursor, stored)
-        for workflow_id, events in accepted.items():
-            if any(e.type in _VISIBLE_TYPES for e in events):
-                self._update_visibility(cursor, workflow_id, events)
+        visible = {
+            workflow_id: events
+            for workflow_id, events in accepted.items()
+            if any(e.type in _VISIBLE_TYPES for e in events)
+        }
+        if visible:
+            self._update_visibility(cursor, visible)
         return outcomes
 
-    def _head_in(self, cursor: Any, workflow_id: str) -> int:
+    def _heads_in(self, cursor: Any, workflow_ids: set[str]) -> dict[str, int]:
+        ids = sorted(workflow_ids)
+        marks = ", ".join("?" for _ in ids)
         self._execute(
             cursor,
-            f"SELECT MAX(originator_version) AS head FROM {EVENTS_TABLE} WHERE originator_id = ?",
-            (workflow_id,),
+            f"SELECT originator_id AS id, MAX(originator_version) AS head FROM {EVENTS_TABLE}"
+            f" WHERE originator_id IN ({marks}) GROUP BY originator_id",
+            ids,
         )
-        row = cursor.fetchone()
-        return int(row["head"] or 0) if row is not None else 0
+        return {str(row["id"]): int(row["head"]) for row in cursor.fetchall()}
 
-    def _update_visibility(self, cursor: Any, workflow_id: str, events: list[Event]) -> None:
+    def _head_in(self, cursor: Any, workflow_id: str) -> int:
+        return self._heads_in(cursor, {workflow_id}).get(workflow_id, 0)
+
+    def _update_visibility(self, cursor: Any, appended: dict[str, list[Event]]) -> None:
+        ids = sorted(appended)
+        marks = ", ".join("?" for _ in ids)
         self._execute(
-            cursor, "SELECT summary FROM aion_visibility WHERE workflow_id = ?", (workflow_id,)
+            cursor,
+            f"SELECT workflow_id, summary FROM aion_visibility WHERE workflow_id IN ({marks})",
+            ids,
         )
-        row = cursor.fetchone()
-        previous = _summary_from_row(row) if row is not None else None
-        summary = apply_events(previous, events)
-        if summary is not None:
-            self._upsert_summary(cursor, summary)
+        previous = {row["workflow_id"]: _summary_from_row(row) for row in cursor.fetchall()}
+        summaries = [
+            summary
+            for workflow_id, events in appended.items()
+            if (summary := apply_events(previous.get(workflow_id), events)) is not None
+        ]
+        if summaries:
+            self._upsert_summaries(cursor, summaries)
 
     def _put_summary(self, summary: WorkflowSummary) -> None:
         with storage_errors("rebuilding visibility"), self._transaction(commit=True) as cursor:
-            self._upsert_summary(cursor, summary)
+            self._upsert_summaries(cursor, [summary])
 
-    def _upsert_summary(self, cursor: Any, summary: WorkflowSummary) -> None:
-        self._execute(
-            cursor,
-            _UPSERT_VISIBILITY,
+    def _upsert_summaries(self, cursor: Any, summaries: list[WorkflowSummary]) -> None:
+        rows = [
             (
                 summary.workflow_id,
                 summary.namespace,
@@ -214,8 +228,10 @@ class SqlEventStore(EventStore):
                 to_micros(summary.ended_at) if summary.ended_at else None,
                 summary.parent,
                 summary.model_dump_json(),
-            ),
-        )
+            )
+            for summary in summaries
+        ]
+        cursor.executemany(self._dialect(_UPSERT_VISIBILITY), rows)
 
     # ---- history reads ----------------------------------------------------------------
     def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:

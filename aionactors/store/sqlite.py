@@ -34,7 +34,11 @@ class SQLiteStore(SqlEventStore):
         return self._datastore.transaction(commit=commit)
 
     def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
-        self._recorder._insert_events(cursor, stored)  # type: ignore[attr-defined]
+        # One executemany (the recorder's own statement) instead of a call per event.
+        statement = self._recorder.insert_events_statement  # type: ignore[attr-defined]
+        cursor.executemany(
+            statement, [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored]
+        )
 
     def close(self) -> None:
         self._datastore.close()

@@ -1,0 +1,415 @@
+"""The schedule actor: the single writer and evaluator of one schedule.
+
+On start it folds its history, reconciles the runs it believes current with
+their real status, applies the catch-up policy to ticks missed while it was
+down, releases a buffered tick if nothing is running, and arms its timer. On
+each timer wake it handles every due tick under the overlap policy. When one of
+its runs ends it records that and releases the next buffered tick.
+
+Exactly once per tick: a tick's run id is derived from (schedule id, fire
+time), and before starting anything the actor looks that id up. A run found
+there was started by an evaluator that crashed before recording it: it is
+recorded, never started again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import pykka
+
+from aionactors.core import events as ev
+from aionactors.core.errors import (
+    AlreadyExists,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    ScheduleNotFound,
+    Unavailable,
+)
+from aionactors.core.schedules import (
+    CatchUpPolicy,
+    OverlapPolicy,
+    ScheduleConfig,
+    SkipReason,
+    TriggerCause,
+)
+from aionactors.schedule import messages as msg
+from aionactors.schedule.directory import Directory
+from aionactors.schedule.history import ScheduleLog
+from aionactors.schedule.policies import Fire, OverlapDecision, decide_overlap, plan_catch_up
+from aionactors.schedule.seams import Cancellable, Seams, StartedRun
+from aionactors.schedule.state import (
+    ScheduleProjection,
+    ScheduleState,
+    history_id,
+    manual_workflow_id,
+    tick_workflow_id,
+)
+from aionactors.schedule.triggers import (
+    fire_times_between,
+    jitter,
+    next_fire_times,
+    previous_fire_times,
+)
+
+_log = logging.getLogger(__name__)
+_CALLER_ERRORS = (InvalidInput, NotFound, AlreadyExists, InvalidState, Unavailable)
+_START_REFUSALS = (InvalidInput, NotFound, InvalidState, AlreadyExists)
+_TINY = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRuntime:
+    """What every schedule actor shares; built once by the facade."""
+
+    seams: Seams
+    directory: Directory
+    recent_limit: int
+    max_due: int
+    """Most ticks handled in one go; older missed ticks are skipped as late."""
+    max_backfill: int
+
+
+class Outcome(StrEnum):
+    STARTED = "started"
+    SKIPPED = "skipped"
+    BUFFERED = "buffered"
+    ALREADY = "already"
+
+
+class _Halt(Exception):
+    """The engine refuses starts (draining or shut down): stop, keep the tick for later."""
+
+
+class ScheduleActor(pykka.ThreadingActor):
+    use_daemon_thread = True
+
+    def __init__(self, runtime: ScheduleRuntime, schedule_id: str) -> None:
+        super().__init__()
+        self.rt = runtime
+        self.schedule_id = schedule_id
+        self.projection = ScheduleProjection(schedule_id, runtime.recent_limit)
+        self.log: ScheduleLog
+        self._timer: Cancellable | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def on_start(self) -> None:
+        # Bind before reading: an ending committed after the read reaches this actor's inbox.
+        self.rt.directory.bind(self.schedule_id, self.actor_ref)
+        seams = self.rt.seams
+        history = seams.source.read_history(history_id(self.schedule_id))
+        self.log = ScheduleLog(self.projection, history, seams.sink, seams.timer)
+        if self.projection.exists:
+            self._reconcile_runs()
+            if self.projection.active:
+                self._handle_due(TriggerCause.CATCH_UP)
+                self._release_buffered()
+            self._arm()
+
+    def on_stop(self) -> None:
+        self._disarm()
+        self.rt.directory.unbind(self.schedule_id, self.actor_ref)
+
+    def on_failure(self, *_: object) -> None:
+        self._disarm()
+        self.rt.directory.unbind(self.schedule_id, self.actor_ref)
+
+    def on_receive(self, message: Any) -> Any:
+        if not isinstance(message, msg.ASKS):
+            return self._on_tell(message)
+        try:
+            return self._on_ask(message)
+        except _CALLER_ERRORS:
+            raise
+        except Exception as exc:
+            self.actor_ref.tell(msg.Crash(exc))  # reply with the error, then rebuild
+            raise
+
+    def _on_tell(self, message: Any) -> None:
+        match message:
+            case msg.Wake():
+                if self.projection.active:
+                    self._handle_due(TriggerCause.SCHEDULED)
+                    self._arm()
+            case msg.RunEnded(workflow_id=wid, status=status):
+                if wid in self.projection.current:
+                    self.log.record(
+                        ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status
+                    )
+                    self._release_buffered()
+            case msg.Crash(error=error):
+                raise error
+            case _:
+                _log.warning("schedule %s ignored %r", self.schedule_id, message)
+
+    def _on_ask(self, message: Any) -> Any:
+        match message:
+            case msg.Create(config=config):
+                if self.projection.exists:
+                    raise AlreadyExists(f"schedule {self.schedule_id!r} already exists")
+                self.log.record(ev.ScheduleCreated, config=config)
+                self._arm()
+                return self._state(5)
+            case msg.Describe(fire_times=count):
+                return self._state(count)
+        self._require()
+        if self.projection.active:
+            self._handle_due(TriggerCause.SCHEDULED)  # due ticks belong to the config they fell in
+        match message:
+            case msg.Update(config=config):
+                self.log.record(ev.ScheduleUpdated, config=config)
+            case msg.Pause() if not self.projection.paused:
+                self.log.record(ev.SchedulePaused)
+            case msg.Resume() if self.projection.paused:
+                self.log.record(ev.ScheduleResumed)
+                self._release_buffered()
+            case msg.Delete():
+                self.log.record(ev.ScheduleDeleted)
+                self._disarm()
+                return None
+            case msg.TriggerNow(overlap_policy=policy):
+                wid = manual_workflow_id(self.schedule_id, self.log.next_seq)
+                try:
+                    self._fire(self.rt.seams.timer.now(), TriggerCause.MANUAL, wid, policy)
+                except _Halt:
+                    raise Unavailable("the engine refuses new starts right now") from None
+            case msg.Backfill(start=start, end=end):
+                return self._backfill(start, end)
+        self._arm()
+        return self._state(5)
+
+    # ---- ticks ----------------------------------------------------------------------------
+    def _handle_due(self, cause: TriggerCause) -> None:
+        """Handle ticks in (cursor, now]: live ones all fire, missed ones follow catch-up."""
+        config = self._config
+        cursor = self.projection.cursor
+        now = self.rt.seams.timer.now()
+        assert cursor is not None
+        upcoming = next_fire_times(config.spec, cursor, 1)
+        if not upcoming or upcoming[0] > now:
+            return
+        ticks = previous_fire_times(config.spec, now, self.rt.max_due, after=cursor)[::-1]
+        if ticks[0] > upcoming[0]:
+            before = previous_fire_times(config.spec, ticks[0] - _TINY, 1)[0]
+            self._skip(upcoming[0], before, SkipReason.LATE, cause)
+        due: list[datetime] = []
+        for tick in ticks:  # jitter delays a tick; later ticks wait for it
+            if tick + jitter(self.schedule_id, tick, config.spec) > now:
+                break
+            due.append(tick)
+        policy = CatchUpPolicy.ALL if cause is TriggerCause.SCHEDULED else config.catch_up_policy
+        window = config.catch_up_window_seconds
+        steps = plan_catch_up(policy, due, now, window)
+        if due and steps and steps[0] != Fire(due[0]):
+            # A crashed evaluator may have started the first due tick without recording it.
+            if self.rt.seams.starter.find(tick_workflow_id(self.schedule_id, due[0])):
+                steps = [Fire(due[0]), *plan_catch_up(policy, due[1:], now, window)]
+        try:
+            for step in steps:
+                if isinstance(step, Fire):
+                    self._fire(step.fire_at, cause)
+                else:
+                    self._skip(step.first, step.last, step.reason, cause)
+        except _Halt:
+            _log.info("schedule %s: the engine refuses starts; ticks wait", self.schedule_id)
+
+    def _fire(
+        self,
+        fire_at: datetime,
+        cause: TriggerCause,
+        workflow_id: str | None = None,
+        overlap: OverlapPolicy | None = None,
+    ) -> Outcome:
+        """One tick under the overlap policy; raises _Halt if the engine refuses starts."""
+        wid = workflow_id or tick_workflow_id(self.schedule_id, fire_at)
+        existing = self.rt.seams.starter.find(wid)
+        if existing is not None:
+            if cause is TriggerCause.BACKFILL:
+                return Outcome.ALREADY
+            self._record_started(existing, fire_at, cause)
+            return Outcome.STARTED
+        projection = self.projection
+        decision = decide_overlap(
+            overlap or self._config.overlap_policy, len(projection.current), len(projection.buffered)
+        )
+        match decision:
+            case OverlapDecision.SKIP:
+                self._skip(fire_at, fire_at, SkipReason.OVERLAP, cause)
+                return Outcome.SKIPPED
+            case OverlapDecision.BUFFER:
+                self.log.record(
+                    ev.ScheduleBuffered, fire_at=fire_at, triggered_workflow_id=wid, cause=cause
+                )
+                return Outcome.BUFFERED
+            case OverlapDecision.CANCEL_THEN_START | OverlapDecision.TERMINATE_THEN_START:
+                self._end_current(decision is OverlapDecision.TERMINATE_THEN_START, fire_at)
+        return self._start(wid, fire_at, cause)
+
+    def _start(self, wid: str, fire_at: datetime, cause: TriggerCause) -> Outcome:
+        try:
+            run = self.rt.seams.starter.start(wid, self.schedule_id, self._config)
+        except Unavailable:
+            raise _Halt from None
+        except _START_REFUSALS as exc:
+            _log.warning("schedule %s could not start %s: %s", self.schedule_id, wid, exc)
+            self._skip(fire_at, fire_at, SkipReason.START_FAILED, cause, detail=str(exc))
+            return Outcome.SKIPPED
+        self._record_started(run, fire_at, cause)
+        return Outcome.STARTED
+
+    def _record_started(self, run: StartedRun, fire_at: datetime, cause: TriggerCause) -> None:
+        self.log.record(
+            ev.ScheduleTriggered,
+            triggered_workflow_id=run.workflow_id,
+            triggered_run_id=run.run_id,
+            fire_at=fire_at,
+            cause=cause,
+        )
+        if run.ended:  # found already finished (started before a crash)
+            self.log.record(
+                ev.ScheduleExecutionEnded, triggered_workflow_id=run.workflow_id, status=run.status
+            )
+
+    def _skip(
+        self,
+        first: datetime,
+        last: datetime,
+        reason: SkipReason,
+        cause: TriggerCause,
+        detail: str | None = None,
+    ) -> None:
+        self.log.record(
+            ev.ScheduleSkipped,
+            fire_at=last,
+            first_fire_at=first if first != last else None,
+            reason=reason,
+            cause=cause,
+            detail=detail,
+        )
+
+    def _end_current(self, terminate: bool, fire_at: datetime) -> None:
+        """cancel_previous / terminate_previous: stop every current run before the new one."""
+        how = "terminated" if terminate else "cancelled"
+        reason = f"{how} by schedule {self.schedule_id!r} for its tick at {fire_at.isoformat()}"
+        seams = self.rt.seams
+        for wid in list(self.projection.current):
+            seams.canceller.cancel(wid, reason, terminate=terminate)
+            run = seams.starter.find(wid)
+            if run is None or run.ended:
+                status = run.status if run is not None else "Cancelled"
+                self.log.record(ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status)
+
+    def _release_buffered(self) -> None:
+        """Start the oldest buffered tick once nothing is running (and the schedule is active)."""
+        projection = self.projection
+        seams = self.rt.seams
+        while projection.active and not projection.current and projection.buffered:
+            tick = projection.buffered[0]
+            run = seams.starter.find(tick.workflow_id)
+            if run is None:
+                try:
+                    run = seams.starter.start(tick.workflow_id, self.schedule_id, self._config)
+                except Unavailable:
+                    return
+                except _START_REFUSALS as exc:
+                    self._skip(
+                        tick.fire_at, tick.fire_at, SkipReason.START_FAILED,
+                        TriggerCause.BUFFERED, detail=str(exc),
+                    )  # fmt: skip
+                    continue
+            self._record_started(run, tick.fire_at, TriggerCause.BUFFERED)
+
+    def _reconcile_runs(self) -> None:
+        """Runs that ended while no actor was listening are recorded as ended now."""
+        for wid in list(self.projection.current):
+            run = self.rt.seams.starter.find(wid)
+            if run is None or run.ended:
+                status = run.status if run is not None else "Unknown"
+                self.log.record(ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status)
+
+    def _backfill(self, start: datetime, end: datetime) -> msg.BackfillResult:
+        now = self.rt.seams.timer.now()
+        if end <= start:
+            raise InvalidInput("backfill: 'end' must be after 'start'")
+        if end > now:
+            raise InvalidInput("backfill: 'end' must not be in the future")
+        spec = self._config.spec
+        ticks = fire_times_between(spec, start - _TINY, end, self.rt.max_backfill + 1)
+        if len(ticks) > self.rt.max_backfill:
+            raise InvalidInput(
+                f"backfill: the range holds more than {self.rt.max_backfill} fire times;"
+                " split it into smaller ranges"
+            )
+        cursor = self.projection.cursor
+        if self.projection.active and cursor is not None:
+            ticks = [t for t in ticks if t <= cursor]  # later ones are still the schedule's own
+        result: dict[Outcome, list[Any]] = {outcome: [] for outcome in Outcome}
+        for tick in ticks:
+            try:
+                outcome = self._fire(tick, TriggerCause.BACKFILL)
+            except _Halt:
+                raise Unavailable("the engine refuses new starts right now") from None
+            if outcome is Outcome.STARTED:
+                result[outcome].append(self.projection.recent[-1])
+            else:
+                result[outcome].append(tick)
+        self._arm()
+        return msg.BackfillResult(
+            schedule_id=self.schedule_id,
+            start=start,
+            end=end,
+            started=result[Outcome.STARTED],
+            buffered=result[Outcome.BUFFERED],
+            skipped=result[Outcome.SKIPPED],
+            already_started=result[Outcome.ALREADY],
+            state=self._state(5),
+        )
+
+    # ---- timer ----------------------------------------------------------------------------
+    def _arm(self) -> None:
+        self._disarm()
+        if not self.projection.active:
+            return
+        config = self._config
+        assert self.projection.cursor is not None
+        upcoming = next_fire_times(config.spec, self.projection.cursor, 1)
+        if not upcoming:
+            return  # past end_at: nothing more to fire
+        when = upcoming[0] + jitter(self.schedule_id, upcoming[0], config.spec)
+        ref = self.actor_ref
+
+        def wake() -> None:
+            try:
+                ref.tell(msg.Wake())
+            except pykka.ActorDeadError:
+                pass  # stopped or restarting: the next incarnation re-arms itself
+
+        self._timer = self.rt.seams.timer.arm(when, wake)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # ---- views ----------------------------------------------------------------------------
+    @property
+    def _config(self) -> ScheduleConfig:
+        config = self.projection.config
+        assert config is not None
+        return config
+
+    def _require(self) -> None:
+        if not self.projection.exists:
+            raise ScheduleNotFound(self.schedule_id)
+
+    def _state(self, fire_times: int) -> ScheduleState:
+        self._require()
+        upcoming: list[datetime] = []
+        if self.projection.active and self.projection.cursor is not None:
+            upcoming = next_fire_times(self._config.spec, self.projection.cursor, fire_times)
+        return self.projection.state(upcoming)
