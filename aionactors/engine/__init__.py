@@ -1,7 +1,8 @@
 """The engine: workflow actors under supervision, group-commit writer, timers, activities."""
 
 from aionactors.engine.clock import Clock, ManualClock, SystemClock
-from aionactors.engine.engine import Engine, EngineSettings, WorkflowDescription, WorkflowHandle
+from aionactors.engine.engine import Engine
+from aionactors.engine.models import EngineSettings, WorkflowDescription, WorkflowHandle
 from aionactors.engine.outcomes import (
     ResultTimeout,
     WorkflowCancelledError,

@@ -10,16 +10,13 @@ Every operation has an ``*_async`` twin that runs it off the event loop.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pykka
-from pydantic import BaseModel, ConfigDict
 
 from aionactors.core import events as ev
 from aionactors.core.errors import (
@@ -32,17 +29,12 @@ from aionactors.core.errors import (
     WorkflowNotFound,
 )
 from aionactors.core.ids import WORKFLOW_ID_MAX_LENGTH, TimerId, new_id
-from aionactors.core.runs import RunSummary
 from aionactors.core.search import (
-    NAMESPACE_ATTRIBUTE,
     BoolValue,
     Equals,
-    SearchAttributes,
     SearchAttributeSchema,
-    StringValue,
-    value_of,
 )
-from aionactors.core.status import WorkflowStatus, current_lease_terminal, last_run_segment
+from aionactors.core.status import WorkflowStatus, current_lease_terminal
 from aionactors.core.visibility import (
     MAX_PAGE_SIZE,
     WorkflowFilter,
@@ -53,67 +45,29 @@ from aionactors.engine import messages as msg
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock, SystemClock
 from aionactors.engine.describe import pending_work
+from aionactors.engine.engine_events import (
+    reopen_event,
+    start_attributes,
+    start_events,
+    successor_events,
+)
+from aionactors.engine.models import AsyncTwin, EngineSettings, WorkflowDescription, WorkflowHandle
 from aionactors.engine.ops import EngineOps
 from aionactors.engine.outcomes import ResultTimeout, TerminalWaiters, outcome_of
-from aionactors.engine.recovery import successor_events, sweep_continued_as_new
+from aionactors.engine.recovery import sweep_continued_as_new
 from aionactors.engine.registry import Registry
 from aionactors.engine.residency import Residency
 from aionactors.engine.runtime import Runtime
 from aionactors.engine.timers import TimerService
-from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor, deadline_timer
+from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor
 from aionactors.engine.writer import GroupCommitWriter
 from aionactors.store.contract import EventStore
 from aionactors.store.urls import open_store
 from aionactors.workflow.driver import ensure_json
-from aionactors.workflow.reopen import reopenable_activities
 from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 
 _log = logging.getLogger(__name__)
 _DELIVERY_ATTEMPTS = 100
-
-
-@dataclass(frozen=True)
-class WorkflowHandle:
-    workflow_id: str
-    run_id: str
-
-
-class WorkflowDescription(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    summary: WorkflowSummary
-    pending_activities: list[dict[str, Any]]
-    pending_timers: list[dict[str, Any]]
-    runs: list[RunSummary]
-    resident: bool
-
-
-class EngineSettings(BaseModel):
-    """Tuning knobs; defaults suit one machine."""
-
-    model_config = ConfigDict(extra="forbid")
-    max_resident: int = 10_000
-    idle_seconds: float = 60.0
-    sweep_interval: float = 5.0
-    activity_workers: int = 32
-    query_timeout: float = 10.0
-    max_restarts: int = 1_000
-    restart_period: float = 10.0
-
-
-class _AsyncTwin:
-    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on the engine."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._sync_name = name.removesuffix("_async")
-
-    def __get__(self, engine: Engine | None, owner: type) -> Callable[..., Any]:
-        sync = getattr(engine, self._sync_name)
-
-        async def twin(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(sync, *args, **kwargs)
-
-        twin.__doc__ = f"Async twin of :meth:`Engine.{self._sync_name}`."
-        return twin
 
 
 class Engine:
@@ -281,21 +235,9 @@ class Engine:
         return len(active)
 
     def _start_successor(self, workflow_id: str, history: list[ev.Event]) -> None:
-        previous, fields = successor_events(history)
-        attributes = fields.pop("attributes")
-        head = len(history)
-        now = self.clock.now()
-        events = [
-            ev.WorkflowStarted(
-                seq=head + 1, recorded_at=now, workflow_id=workflow_id, run_id=new_id(), **fields
-            ),
-            ev.SearchAttributesUpdated(
-                seq=head + 2, recorded_at=now, workflow_id=workflow_id, attributes=attributes
-            ),
-        ]
-        self.registry.workflow(events[0].workflow_type)
-        self.writer.append(workflow_id, events, head)
-        del previous
+        events = successor_events(workflow_id, history, self.clock.now())
+        self.registry.workflow(events[0].workflow_type)  # type: ignore[union-attr]
+        self.writer.append(workflow_id, events, len(history))
 
     # ---- operations ----------------------------------------------------------------------
     def start_workflow(
@@ -326,7 +268,7 @@ class Engine:
         workflow_id = workflow_id or new_id()
         if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
             raise InvalidInput("workflow_id must be 1 to 255 characters")
-        attributes = self._start_attributes(namespace, search_attributes or {})
+        attributes = start_attributes(namespace, search_attributes or {}, self.schema)
         head = self.store.head_seq(workflow_id)
         parent_run: str | None = None
         if head:
@@ -336,55 +278,32 @@ class Engine:
             parent_run = summary.run_id
             self.residency.evict(workflow_id)
         run_id = new_id()
-        now = self.clock.now()
-        events = [
-            ev.WorkflowStarted(
-                seq=head + 1,
-                recorded_at=now,
-                workflow_id=workflow_id,
-                workflow_type=workflow_type,
-                input=arg,
-                run_id=run_id,
-                parent_run_id=parent_run,
-                parent_workflow_id=parent_workflow_id,
-            ),
-            ev.SearchAttributesUpdated(
-                seq=head + 2, recorded_at=now, workflow_id=workflow_id, attributes=attributes
-            ),
-        ]
-        deadline = None
-        if timeout:
-            deadline = ev.TimerStarted(
-                seq=head + 3,
-                recorded_at=now,
-                workflow_id=workflow_id,
-                timer_id=deadline_timer(run_id),
-                fire_at=now + timedelta(seconds=timeout),
-            )
-            events.append(deadline)
+        started = {
+            "workflow_type": workflow_type,
+            "input": arg,
+            "run_id": run_id,
+            "parent_run_id": parent_run,
+            "parent_workflow_id": parent_workflow_id,
+        }
+        events = start_events(
+            workflow_id,
+            head,
+            self.clock.now(),
+            started=started,
+            attributes=attributes,
+            timeout=timeout,
+        )
         try:
             self.writer.append(workflow_id, events, head)
         except SequenceConflict:
             raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
-        if deadline is not None:
+        for deadline in events[2:]:
+            assert isinstance(deadline, ev.TimerStarted)
             self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
         if head == 0:
             self.runtime.fresh_starts[workflow_id] = events
         self.residency.ref_for(workflow_id)
         return WorkflowHandle(workflow_id, run_id)
-
-    def _start_attributes(self, namespace: str, given: dict[str, Any]) -> SearchAttributes:
-        if not namespace:
-            raise InvalidInput("namespace must not be empty")
-        attributes: SearchAttributes = {}
-        for name, raw in given.items():
-            if name == NAMESPACE_ATTRIBUTE:
-                raise InvalidInput(f"search attribute {name!r} is set by the engine")
-            attributes[name] = raw if isinstance(raw, BaseModel) else value_of(raw)  # type: ignore[assignment]
-        if self.schema is not None:
-            self.schema.validate(attributes)
-        attributes[NAMESPACE_ATTRIBUTE] = StringValue(data=namespace)
-        return attributes
 
     def signal(self, workflow_id: str, name: str, payload: Any = None) -> None:
         """Record a signal (durable before this returns) and deliver it."""
@@ -436,19 +355,8 @@ class Engine:
                 f" {summary.status.value}"
             )
         history = self.store.read_history(workflow_id)
-        segment = last_run_segment(history)
-        if _compensated(segment):
-            raise InvalidState(
-                f"workflow {workflow_id!r} ran compensation after its cancel; it cannot be reopened"
-            )
+        reopened = reopen_event(workflow_id, history, summary.run_id, self.clock.now())
         self.residency.evict(workflow_id)
-        reopened = ev.WorkflowReopened(
-            seq=len(history) + 1,
-            recorded_at=self.clock.now(),
-            workflow_id=workflow_id,
-            run_id=summary.run_id,
-            reopened=tuple(reopenable_activities(segment)),
-        )
         try:
             self.writer.append(workflow_id, [reopened], len(history))
         except SequenceConflict:
@@ -549,29 +457,16 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
-    start_workflow_async = _AsyncTwin()
-    signal_async = _AsyncTwin()
-    query_async = _AsyncTwin()
-    cancel_async = _AsyncTwin()
-    pause_async = _AsyncTwin()
-    resume_async = _AsyncTwin()
-    reopen_async = _AsyncTwin()
-    result_async = _AsyncTwin()
-    describe_async = _AsyncTwin()
-    history_async = _AsyncTwin()
-    list_workflows_async = _AsyncTwin()
-    count_workflows_async = _AsyncTwin()
-    shutdown_async = _AsyncTwin()
-
-
-def _compensated(segment: list[ev.Event]) -> bool:
-    """Did the code issue commands after its run was cancelled (compensation)?"""
-    cancelled = False
-    for event in segment:
-        if isinstance(event, ev.WorkflowCancelled):
-            cancelled = True
-        elif cancelled and isinstance(
-            event, ev.ActivityScheduled | ev.TimerStarted | ev.ChildWorkflowStarted | ev.SignalSent
-        ):
-            return True
-    return False
+    start_workflow_async = AsyncTwin()
+    signal_async = AsyncTwin()
+    query_async = AsyncTwin()
+    cancel_async = AsyncTwin()
+    pause_async = AsyncTwin()
+    resume_async = AsyncTwin()
+    reopen_async = AsyncTwin()
+    result_async = AsyncTwin()
+    describe_async = AsyncTwin()
+    history_async = AsyncTwin()
+    list_workflows_async = AsyncTwin()
+    count_workflows_async = AsyncTwin()
+    shutdown_async = AsyncTwin()

@@ -58,21 +58,3 @@ def sweep_continued_as_new(store: EventStore, start_successor: StartSuccessor) -
         page_token = page.next_page_token
         if page_token is None:
             return repaired
-
-
-def successor_events(history: list[ev.Event]) -> tuple[ev.WorkflowStarted, dict[str, object]]:
-    """The WorkflowStarted fields a stranded chain's successor gets (all but seq and time)."""
-    continued = history[-1]
-    assert isinstance(continued, ev.WorkflowContinuedAsNew)
-    previous = next(e for e in reversed(history) if isinstance(e, ev.WorkflowStarted))
-    attributes: dict[str, object] = {}
-    for event in history:
-        if isinstance(event, ev.SearchAttributesUpdated):
-            attributes.update(event.attributes)
-    return previous, {
-        "workflow_type": continued.workflow_type or previous.workflow_type,
-        "input": continued.input,
-        "parent_run_id": continued.parent_run_id,
-        "parent_workflow_id": previous.parent_workflow_id,
-        "attributes": attributes,
-    }

@@ -14,6 +14,7 @@ recorded, never started again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -205,10 +206,13 @@ class ScheduleActor(pykka.ThreadingActor):
         policy = CatchUpPolicy.ALL if cause is TriggerCause.SCHEDULED else config.catch_up_policy
         window = config.catch_up_window_seconds
         steps = plan_catch_up(policy, due, now, window)
-        if due and steps and steps[0] != Fire(due[0]):
-            # A crashed evaluator may have started the first due tick without recording it.
-            if self.rt.seams.starter.find(tick_workflow_id(self.schedule_id, due[0])):
-                steps = [Fire(due[0]), *plan_catch_up(policy, due[1:], now, window)]
+        # A crashed evaluator may have started the first due tick without recording it.
+        if (
+            due
+            and steps[0] != Fire(due[0])
+            and self.rt.seams.starter.find(tick_workflow_id(self.schedule_id, due[0]))
+        ):
+            steps = [Fire(due[0]), *plan_catch_up(policy, due[1:], now, window)]
         try:
             for step in steps:
                 if isinstance(step, Fire):
@@ -235,7 +239,9 @@ class ScheduleActor(pykka.ThreadingActor):
             return Outcome.STARTED
         projection = self.projection
         decision = decide_overlap(
-            overlap or self._config.overlap_policy, len(projection.current), len(projection.buffered)
+            overlap or self._config.overlap_policy,
+            len(projection.current),
+            len(projection.buffered),
         )
         match decision:
             case OverlapDecision.SKIP:
@@ -384,10 +390,9 @@ class ScheduleActor(pykka.ThreadingActor):
         ref = self.actor_ref
 
         def wake() -> None:
-            try:
+            # Stopped or restarting: the next incarnation re-arms itself.
+            with contextlib.suppress(pykka.ActorDeadError):
                 ref.tell(msg.Wake())
-            except pykka.ActorDeadError:
-                pass  # stopped or restarting: the next incarnation re-arms itself
 
         self._timer = self.rt.seams.timer.arm(when, wake)
 

@@ -7,6 +7,7 @@ engine (the engine imports it). :func:`engine_seams` builds them over an Engine.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,7 +103,9 @@ class EngineLike(Protocol):
 
     def start_workflow(self, workflow: str | type, arg: Any = None, **options: Any) -> Any: ...
 
-    def cancel(self, workflow_id: str, reason: str | None = None, *, terminate: bool = False) -> None: ...
+    def cancel(
+        self, workflow_id: str, reason: str | None = None, *, terminate: bool = False
+    ) -> None: ...
 
     def add_commit_listener(self, listener: Callable[[Sequence[Event]], None]) -> None: ...
 
@@ -158,10 +161,9 @@ class _EngineCanceller:
         self._engine = engine
 
     def cancel(self, workflow_id: str, reason: str, *, terminate: bool) -> None:
-        try:
+        # A run that ended on its own meanwhile has nothing left to cancel.
+        with contextlib.suppress(NotRunning, WorkflowNotFound):
             self._engine.cancel(workflow_id, reason, terminate=terminate)
-        except (NotRunning, WorkflowNotFound):
-            pass  # it ended on its own meanwhile: nothing left to cancel
 
 
 class _EngineHistories:

@@ -1,0 +1,125 @@
+"""Events the engine writes into a history itself, outside any workflow actor:
+a run's start, the successor of a stranded continue-as-new, a reopen.
+
+Each is appended at a head read just before, so a racing writer makes the
+append fail with SequenceConflict and nothing is written twice. Pure builders:
+the Engine does the appending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from aionactors.core import events as ev
+from aionactors.core.errors import InvalidInput, InvalidState
+from aionactors.core.ids import new_id
+from aionactors.core.search import (
+    NAMESPACE_ATTRIBUTE,
+    SearchAttributes,
+    SearchAttributeSchema,
+    StringValue,
+    value_of,
+)
+from aionactors.core.status import last_run_segment
+from aionactors.engine.workflow_actor import deadline_timer
+from aionactors.workflow.reopen import reopenable_activities
+
+
+def start_attributes(
+    namespace: str, given: Mapping[str, Any], schema: SearchAttributeSchema | None
+) -> SearchAttributes:
+    """Typed start attributes plus the owning namespace; the schema (if any) must allow them."""
+    if not namespace:
+        raise InvalidInput("namespace must not be empty")
+    attributes: SearchAttributes = {}
+    for name, raw in given.items():
+        if name == NAMESPACE_ATTRIBUTE:
+            raise InvalidInput(f"search attribute {name!r} is set by the engine")
+        attributes[name] = raw if isinstance(raw, BaseModel) else value_of(raw)  # type: ignore[assignment]
+    if schema is not None:
+        schema.validate(attributes)
+    attributes[NAMESPACE_ATTRIBUTE] = StringValue(data=namespace)
+    return attributes
+
+
+def start_events(
+    workflow_id: str,
+    head: int,
+    now: datetime,
+    *,
+    started: dict[str, Any],
+    attributes: SearchAttributes,
+    timeout: float | None,
+) -> list[ev.Event]:
+    """WorkflowStarted, its attributes, and the run's deadline timer: one atomic append."""
+    envelope = {"recorded_at": now, "workflow_id": workflow_id}
+    events: list[ev.Event] = [
+        ev.WorkflowStarted(seq=head + 1, **envelope, **started),
+        ev.SearchAttributesUpdated(seq=head + 2, **envelope, attributes=attributes),
+    ]
+    if timeout:
+        events.append(
+            ev.TimerStarted(
+                seq=head + 3,
+                **envelope,
+                timer_id=deadline_timer(started["run_id"]),
+                fire_at=now + timedelta(seconds=timeout),
+            )
+        )
+    return events
+
+
+def successor_events(workflow_id: str, history: list[ev.Event], now: datetime) -> list[ev.Event]:
+    """The start of the run a stranded WorkflowContinuedAsNew asked for."""
+    continued = history[-1]
+    assert isinstance(continued, ev.WorkflowContinuedAsNew)
+    previous = next(e for e in reversed(history) if isinstance(e, ev.WorkflowStarted))
+    attributes: SearchAttributes = {}
+    for event in history:
+        if isinstance(event, ev.SearchAttributesUpdated):
+            attributes.update(event.attributes)
+    started = {
+        "workflow_type": continued.workflow_type or previous.workflow_type,
+        "input": continued.input,
+        "run_id": new_id(),
+        "parent_run_id": continued.parent_run_id,
+        "parent_workflow_id": previous.parent_workflow_id,
+    }
+    return start_events(
+        workflow_id, len(history), now, started=started, attributes=attributes, timeout=None
+    )
+
+
+def reopen_event(
+    workflow_id: str, history: list[ev.Event], run_id: str, now: datetime
+) -> ev.WorkflowReopened:
+    """The marker that reopens the latest run, naming the activities to retry."""
+    segment = last_run_segment(history)
+    if _compensated(segment):
+        raise InvalidState(
+            f"workflow {workflow_id!r} ran compensation after its cancel; it cannot be reopened"
+        )
+    return ev.WorkflowReopened(
+        seq=len(history) + 1,
+        recorded_at=now,
+        workflow_id=workflow_id,
+        run_id=run_id,
+        reopened=tuple(reopenable_activities(segment)),
+    )
+
+
+def _compensated(segment: list[ev.Event]) -> bool:
+    """Did the code issue commands after its run was cancelled (compensation)?"""
+    cancelled = False
+    for event in segment:
+        if isinstance(event, ev.WorkflowCancelled):
+            cancelled = True
+        elif cancelled and isinstance(
+            event, ev.ActivityScheduled | ev.TimerStarted | ev.ChildWorkflowStarted | ev.SignalSent
+        ):
+            return True
+    return False

@@ -1,0 +1,333 @@
+"""The public face of schedules: one supervised actor per schedule, over an engine.
+
+>>> schedules = Schedules.start(engine)                            # doctest: +SKIP
+>>> state = schedules.create({"spec": {"cron": "*/5 * * * *"},     # doctest: +SKIP
+...                           "workflow_type": "report"})
+>>> schedules.describe(state.schedule_id).next_fire_times          # doctest: +SKIP
+>>> schedules.stop()                                               # before engine.shutdown()
+
+Every method has an ``*_async`` twin that runs it off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pykka
+from pydantic import ValidationError
+
+from aionactors.core.errors import (
+    AlreadyExists,
+    InvalidInput,
+    ScheduleNotFound,
+    Unavailable,
+)
+from aionactors.core.events import Event
+from aionactors.core.ids import new_id
+from aionactors.core.schedules import OverlapPolicy, ScheduleConfig
+from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
+from aionactors.core.timestamps import as_utc
+from aionactors.schedule import messages as msg
+from aionactors.schedule.actor import ScheduleActor, ScheduleRuntime
+from aionactors.schedule.directory import Directory
+from aionactors.schedule.seams import (
+    ENDED_STATUSES,
+    SCHEDULE_ID_ATTRIBUTE,
+    EngineLike,
+    Seams,
+    engine_seams,
+)
+from aionactors.schedule.state import (
+    DEFAULT_RECENT_LIMIT,
+    ScheduleState,
+    check_schedule_id,
+    history_id,
+    schedule_of,
+)
+from aionactors.schedule.triggers import validate_spec
+from supervision import (
+    Backoff,
+    ChildAlreadyStarted,
+    ChildNotFound,
+    ChildSpec,
+    DynamicSupervisor,
+    Restart,
+)
+
+_log = logging.getLogger(__name__)
+_ENDING_STATUS = {f"Workflow{status}": status for status in ENDED_STATUSES}
+_ASK_TIMEOUT = 60.0
+_REBIND_WAIT = 10.0
+
+
+class _AsyncTwin:
+    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on an actor."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._sync_name = name.removesuffix("_async")
+
+    def __get__(self, instance: object, owner: type) -> Callable[..., Any]:
+        sync = getattr(instance, self._sync_name)
+
+        async def twin(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(sync, *args, **kwargs)
+
+        return twin
+
+
+class Schedules:
+    """Cron and interval schedules that start workflows on an engine. Build with :meth:`start`.
+
+    Stop it (``stop()``) before the engine shuts down.
+    """
+
+    def __init__(
+        self,
+        engine: EngineLike,
+        *,
+        seams: Seams | None = None,
+        recent_limit: int = DEFAULT_RECENT_LIMIT,
+        max_due: int = 10_000,
+        max_backfill: int = 10_000,
+        max_restarts: int = 100,
+        restart_period: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self._seams = seams or engine_seams(engine)
+        self._directory = Directory()
+        self._runtime = ScheduleRuntime(
+            seams=self._seams,
+            directory=self._directory,
+            recent_limit=recent_limit,
+            max_due=max_due,
+            max_backfill=max_backfill,
+        )
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._supervisor = DynamicSupervisor.start(
+            max_restarts=max_restarts,
+            period=restart_period,
+            backoff=Backoff(initial=0.01, maximum=1.0),
+            name="schedules",
+            on_root_failure=lambda exc: _log.critical("the schedule supervisor gave up: %s", exc),
+        )
+        _allow_schedule_attribute(engine)
+        engine.add_commit_listener(self._on_commit)
+
+    @classmethod
+    def start(cls, engine: EngineLike, **options: Any) -> Schedules:
+        """Start an actor for every schedule in the store; each catches up and re-arms."""
+        schedules = cls(engine, **options)
+        for schedule_id in schedules._seams.source.schedule_ids():
+            if not schedules._is_deleted(schedule_id):
+                schedules._spawn(schedule_id)
+        return schedules
+
+    def stop(self) -> None:
+        """Stop every schedule actor and its timer. Schedules resume on the next start."""
+        self._stopped = True
+        with contextlib.suppress(pykka.ActorDeadError):
+            self._supervisor.stop(timeout=60)
+
+    # ---- operations ----------------------------------------------------------------------------
+    def create(
+        self, config: ScheduleConfig | dict[str, Any], schedule_id: str | None = None
+    ) -> ScheduleState:
+        """Record ScheduleCreated and arm the schedule; AlreadyExists if the id is taken."""
+        config = self._validated(config)
+        schedule_id = schedule_id or new_id()
+        check_schedule_id(schedule_id)
+        with self._lock:
+            if schedule_id in self._known:
+                raise AlreadyExists(f"schedule {schedule_id!r} already exists")
+            self._spawn(schedule_id)
+        try:
+            state: ScheduleState = self._ask(schedule_id, msg.Create(config))
+        except Exception:
+            self._terminate(schedule_id)
+            raise
+        return state
+
+    def update(self, schedule_id: str, config: ScheduleConfig | dict[str, Any]) -> ScheduleState:
+        """Replace the whole config; ticks already due run under the old one first."""
+        config = self._validated(config)
+        state: ScheduleState = self._ask(schedule_id, msg.Update(config))
+        return state
+
+    def pause(self, schedule_id: str) -> ScheduleState:
+        """No new ticks until resumed (runs in progress go on; buffered ticks wait)."""
+        state: ScheduleState = self._ask(schedule_id, msg.Pause())
+        return state
+
+    def resume(self, schedule_id: str) -> ScheduleState:
+        """Fire again from now on; ticks that fell while paused are not caught up."""
+        state: ScheduleState = self._ask(schedule_id, msg.Resume())
+        return state
+
+    def delete(self, schedule_id: str) -> None:
+        """Record ScheduleDeleted and stop the schedule; its runs in progress go on."""
+        self._ask(schedule_id, msg.Delete())
+        self._terminate(schedule_id)
+
+    def trigger(
+        self, schedule_id: str, overlap_policy: OverlapPolicy | str | None = None
+    ) -> ScheduleState:
+        """Fire now, under the schedule's overlap policy unless another is given."""
+        policy = _parse(OverlapPolicy, overlap_policy, "overlap_policy")
+        state: ScheduleState = self._ask(schedule_id, msg.TriggerNow(policy))
+        return state
+
+    def describe(self, schedule_id: str, fire_times: int = 5) -> ScheduleState:
+        """The schedule's state with its next ``fire_times`` fire times (none while paused)."""
+        if not 0 <= fire_times <= 1000:
+            raise InvalidInput("fire_times must be between 0 and 1000")
+        state: ScheduleState = self._ask(schedule_id, msg.Describe(fire_times))
+        return state
+
+    def list(self, namespace: str | None = None, fire_times: int = 1) -> list[ScheduleState]:
+        """Every schedule (of ``namespace``), soonest next fire first; paused ones last."""
+        futures = []
+        for schedule_id in sorted(self._known):
+            ref = self._directory.wait_for(schedule_id, _REBIND_WAIT)
+            if ref is not None:
+                futures.append(ref.ask(msg.Describe(fire_times), block=False))
+        states: list[ScheduleState] = []
+        for future in futures:
+            with contextlib.suppress(ScheduleNotFound, pykka.ActorDeadError):
+                states.append(future.get(timeout=_ASK_TIMEOUT))
+        if namespace is not None:
+            states = [s for s in states if s.namespace == namespace]
+        return sorted(states, key=_list_order)
+
+    def backfill(self, schedule_id: str, start: datetime, end: datetime) -> msg.BackfillResult:
+        """Run the ticks of ``[start, end]`` (past only) under the overlap policy.
+
+        Idempotent: a tick whose run exists already is reported, not run again.
+        """
+        try:
+            start, end = as_utc(start), as_utc(end)
+        except ValueError as exc:
+            raise InvalidInput(f"backfill: {exc}") from None
+        result: msg.BackfillResult = self._ask(schedule_id, msg.Backfill(start, end))
+        return result
+
+    create_async = _AsyncTwin()
+    update_async = _AsyncTwin()
+    pause_async = _AsyncTwin()
+    resume_async = _AsyncTwin()
+    delete_async = _AsyncTwin()
+    trigger_async = _AsyncTwin()
+    describe_async = _AsyncTwin()
+    list_async = _AsyncTwin()
+    backfill_async = _AsyncTwin()
+
+    # ---- plumbing -----------------------------------------------------------------------------
+    def _validated(self, config: ScheduleConfig | dict[str, Any]) -> ScheduleConfig:
+        if not isinstance(config, ScheduleConfig):
+            try:
+                config = ScheduleConfig.model_validate(config)
+            except ValidationError as exc:
+                raise InvalidInput(_first_error(exc)) from None
+        validate_spec(config.spec)
+        self.engine.registry.workflow(config.workflow_type)  # WorkflowTypeNotFound if unknown
+        attributes = dict(config.search_attributes)
+        stamped = attributes.pop(NAMESPACE_ATTRIBUTE, None)
+        if stamped is not None and stamped != StringValue(data=config.namespace):
+            raise InvalidInput(
+                f"search_attributes: {NAMESPACE_ATTRIBUTE!r} must equal the schedule's namespace"
+            )
+        if SCHEDULE_ID_ATTRIBUTE in attributes:
+            raise InvalidInput(f"search_attributes: {SCHEDULE_ID_ATTRIBUTE!r} is set by schedules")
+        schema = self.engine.schema
+        if schema is not None:
+            schema.validate(attributes)
+        return config
+
+    def _ask(self, schedule_id: str, message: Any) -> Any:
+        if self._stopped:
+            raise Unavailable("schedules are stopped")
+        for _ in range(3):
+            if schedule_id not in self._known:
+                raise ScheduleNotFound(schedule_id)
+            ref = self._directory.wait_for(schedule_id, _REBIND_WAIT)
+            if ref is None:
+                break
+            try:
+                return ref.ask(message, timeout=_ASK_TIMEOUT)
+            except pykka.ActorDeadError:
+                continue  # crashed before handling it: nothing happened, ask the next incarnation
+        raise Unavailable(f"schedule {schedule_id!r} could not be reached")
+
+    def _spawn(self, schedule_id: str) -> None:
+        spec = ChildSpec(
+            schedule_id,
+            ScheduleActor,
+            args=(self._runtime, schedule_id),
+            restart=Restart.TRANSIENT,
+            shutdown=30.0,
+        )
+        try:
+            self._supervisor.proxy().start_child(spec).get()
+        except ChildAlreadyStarted:
+            raise AlreadyExists(f"schedule {schedule_id!r} already exists") from None
+        self._known.add(schedule_id)
+
+    def _terminate(self, schedule_id: str) -> None:
+        self._known.discard(schedule_id)
+        with contextlib.suppress(ChildNotFound, pykka.ActorDeadError):
+            self._supervisor.proxy().terminate_child(schedule_id).get()
+
+    def _is_deleted(self, schedule_id: str) -> bool:
+        """Cheap check on the last event only, so deleted schedules get no actor."""
+        store = self.engine.store
+        head = store.head_seq(history_id(schedule_id))
+        last = store.read_history_from(history_id(schedule_id), head) if head else []
+        return not last or last[-1].type == "ScheduleDeleted"
+
+    def _on_commit(self, events: Sequence[Event]) -> None:
+        """Writer thread: route run endings to their schedule's actor; only enqueue."""
+        if self._stopped:
+            return
+        for event in events:
+            status = _ENDING_STATUS.get(event.type)
+            if status is None:
+                continue
+            schedule_id = schedule_of(event.workflow_id)
+            ref = self._directory.get(schedule_id) if schedule_id else None
+            if ref is not None:
+                with contextlib.suppress(pykka.ActorDeadError):
+                    ref.tell(msg.RunEnded(event.workflow_id, status))
+
+
+def _allow_schedule_attribute(engine: EngineLike) -> None:
+    """An engine with a search-attribute schema must know ``aion.schedule_id`` (String)."""
+    schema = getattr(engine, "schema", None)
+    if schema is not None and SCHEDULE_ID_ATTRIBUTE not in schema.types():
+        schema.register(SCHEDULE_ID_ATTRIBUTE, "String")
+
+
+def _list_order(state: ScheduleState) -> tuple[bool, datetime | str, str]:
+    upcoming = state.next_fire_times[0] if state.next_fire_times else None
+    return (upcoming is None, upcoming or "", state.schedule_id)
+
+
+def _parse(kind: type[OverlapPolicy], value: OverlapPolicy | str | None, field: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: {value!r} is not one of {[p.value for p in kind]}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    location = ".".join(str(part) for part in error["loc"]) or "config"
+    return f"{location}: {error['msg']}"
