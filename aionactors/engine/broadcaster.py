@@ -178,7 +178,7 @@ class _Hub:
         self.ids = itertools.count(1)
         self.ref: pykka.ActorRef[Any] | None = None
         self.running = threading.Event()
-        self.incarnations = 0
+        self.restarts = 0
         self.closed = False
         self.lagged = 0
         self.published_events = 0
@@ -284,13 +284,14 @@ class BroadcastActor(pykka.ThreadingActor):
         self._labels = labels
 
     def on_start(self) -> None:
-        self._hub.incarnations += 1
-        if self._hub.incarnations > 1:
+        hub = self._hub
+        hub.ref = self.actor_ref
+        if hub.running.is_set():
             # The previous incarnation died with batches in its inbox: nobody attached
             # before now can be sure of a gap-free live stream.
-            self._hub.cut_all("the event broadcast restarted; resume from your cursor")
-        self._hub.ref = self.actor_ref
-        self._hub.running.set()
+            hub.restarts += 1
+            hub.cut_all("the event broadcast restarted; resume from your cursor")
+        hub.running.set()
 
     def on_receive(self, message: Any) -> None:
         if not isinstance(message, _Batch):
@@ -419,7 +420,7 @@ class Broadcaster:
 
     @property
     def restarts(self) -> int:
-        return max(0, self._hub.incarnations - 1)
+        return self._hub.restarts
 
     @property
     def actor_ref(self) -> pykka.ActorRef[Any] | None:

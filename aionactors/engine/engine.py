@@ -120,6 +120,7 @@ class Engine:
             residency=self.residency,
             on_activity_outcome=self._deliver_activity,
             ops=self.ops,
+            schema=schema,
         )
         self._sweeper = clock.call_later(settings.sweep_interval, self._sweep)
 

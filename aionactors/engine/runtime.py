@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aionactors.core.events import Event
+from aionactors.core.search import SearchAttributeSchema
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock
 from aionactors.engine.registry import Registry
@@ -40,6 +41,7 @@ class Runtime:
     residency: Residency
     on_activity_outcome: Callable[[ActivityOutcome], None]
     ops: WorkflowOps
+    schema: SearchAttributeSchema | None = None
     fresh_starts: dict[str, list[Event]] = field(default_factory=dict)
     """Histories just written by a start, so the first activation need not read them back."""
 

@@ -138,7 +138,7 @@ class WorkflowActor(pykka.ThreadingActor):
             _log.error("workflow %s cannot run: %s", self.workflow_id, exc.message)
             return
         try:
-            self.driver = replay(definition, segment)
+            self.driver = replay(definition, segment, self.rt.schema)
         except NonDeterminismError as violation:
             self._record_terminal(
                 [(ev.WorkflowFailed, {"error": WorkflowError.from_exception(violation)})]

@@ -142,7 +142,7 @@ class Schedules:
     ) -> ScheduleState:
         """Record ScheduleCreated and arm the schedule; AlreadyExists if the id is taken."""
         config = self._validated(config)
-        schedule_id = schedule_id or new_id()
+        schedule_id = new_id() if schedule_id is None else schedule_id
         check_schedule_id(schedule_id)
         with self._lock:
             if schedule_id in self._known:

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from aionactors.core import events as ev
+from aionactors.core.errors import InvalidInput
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityErrorKind, WorkflowError
-from aionactors.core.search import SearchAttributes
+from aionactors.core.search import SearchAttributes, SearchAttributeSchema
 from aionactors.workflow.commands import (
     ActivityOptions,
     CancelTimer,
@@ -107,9 +108,14 @@ class WorkflowDriver:
     """One run of one workflow, re-executed from its history."""
 
     def __init__(
-        self, definition: WorkflowDefinition, started: ev.WorkflowStarted, namespace: str
+        self,
+        definition: WorkflowDefinition,
+        started: ev.WorkflowStarted,
+        namespace: str,
+        schema: SearchAttributeSchema | None = None,
     ) -> None:
         self.definition = definition
+        self.schema = schema
         self.started = started
         self.namespace = namespace
         self.instance = definition.cls()
@@ -240,6 +246,11 @@ class WorkflowDriver:
         self._issue(SignalExternal(workflow_id, name, payload))
 
     def upsert_search_attributes(self, attributes: SearchAttributes) -> None:
+        if self.schema is not None:
+            try:
+                self.schema.validate(attributes)
+            except InvalidInput as exc:
+                raise TypeError(exc.message) from None
         self._issue(UpsertSearchAttributes(attributes))
 
     def unresolved(self) -> tuple[int, int]:

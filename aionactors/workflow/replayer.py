@@ -10,19 +10,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aionactors.core import events as ev
-from aionactors.core.search import DEFAULT_NAMESPACE, NAMESPACE_ATTRIBUTE, StringValue
+from aionactors.core.search import (
+    DEFAULT_NAMESPACE,
+    NAMESPACE_ATTRIBUTE,
+    SearchAttributeSchema,
+    StringValue,
+)
 from aionactors.core.status import last_run_segment
 from aionactors.workflow.definition import WorkflowDefinition
 from aionactors.workflow.driver import WorkflowDriver
 from aionactors.workflow.reopen import effective_segment
 
 
-def replay(definition: WorkflowDefinition, segment: Sequence[ev.Event]) -> WorkflowDriver:
+def replay(
+    definition: WorkflowDefinition,
+    segment: Sequence[ev.Event],
+    schema: SearchAttributeSchema | None = None,
+) -> WorkflowDriver:
     """Re-execute one run against its history; raises NonDeterminismError on a mismatch."""
     started = segment[0]
     if not isinstance(started, ev.WorkflowStarted):
         raise ValueError("a run segment starts with its WorkflowStarted")
-    driver = WorkflowDriver(definition, started, namespace_of(segment))
+    driver = WorkflowDriver(definition, started, namespace_of(segment), schema)
     driver.start()
     for event in effective_segment(segment)[1:]:
         driver.apply(event)

@@ -242,3 +242,24 @@ def test_upserted_search_attributes_are_queryable(engine, watch) -> None:
     engine.signal("tag-4", "set_tier", "gold")
     assert engine.result("tag-4", timeout=20) == 4
     assert engine.describe("tag-4").summary.search_attributes["tier"].data == "gold"
+
+
+def test_a_declared_schema_rejects_unregistered_and_mistyped_attributes(db_path, clock) -> None:
+    engine = lifecycle_engine(
+        db_path, clock, search_attributes={"priority": "Int", "tags": "KeywordList"}
+    )
+    try:
+        from aionactors.core.errors import InvalidInput
+
+        with pytest.raises(InvalidInput, match="not registered"):
+            engine.start_workflow(lw.Tagger, 1, search_attributes={"color": "red"})
+        with pytest.raises(InvalidInput, match="must be Int"):
+            engine.start_workflow(lw.Tagger, 1, search_attributes={"priority": "high"})
+        assert engine.store.list_workflow_ids() == []  # nothing was written
+        engine.start_workflow(lw.Tagger, 7, workflow_id="typed", search_attributes={"priority": 7})
+        # The code's later upsert of 'tier' is not in the schema: the run fails, saying why.
+        engine.signal("typed", "set_tier", "gold")
+        with pytest.raises(WorkflowFailedError, match="'tier' is not registered"):
+            engine.result("typed", timeout=20)
+    finally:
+        engine.shutdown()
