@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from aionactors import workflow
+from aionactors.core.events import Event
 from aionactors.engine import Engine
 from aionactors.workflow import RetryPolicy
 from aionactors.workflow import activity as activity_api
@@ -60,9 +62,12 @@ def run_demo(url: str, out: TextIO) -> int:
         handle = engine.start_workflow(Checkout, {"id": 42, "amount": 99.5})
         print(f"started {handle.workflow_id} on {url}", file=out)
         waiting = threading.Event()
-        engine.add_commit_listener(
-            lambda events: any(e.type == "TimerStarted" for e in events) and waiting.set()
-        )
+
+        def on_commit(events: Sequence[Event]) -> None:
+            if any(e.type == "TimerStarted" for e in events):
+                waiting.set()  # charged, now waiting for the approval
+
+        engine.add_commit_listener(on_commit)
         if engine.describe(handle.workflow_id).pending_timers or waiting.wait(30):
             print(f"query status -> {engine.query(handle.workflow_id, 'status')}", file=out)
         engine.signal(handle.workflow_id, "approve")

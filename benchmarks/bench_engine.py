@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aionactors import Engine, activity, workflow
+from aionactors.core.events import Event
 from aionactors.core.status import last_run_segment
 from aionactors.store import SQLiteStore
 from aionactors.workflow.driver import WorkflowDriver
@@ -29,6 +32,7 @@ from benchmarks.common import print_table, write_results
 
 STARTERS = 64
 """Threads starting workflows concurrently in the concurrent workload."""
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 
 @activity.defn
@@ -74,7 +78,29 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
 
 
-def throughput(folder: Path, count: int, concurrent: bool) -> dict[str, Any]:
+def sqlite_settings(store: SQLiteStore) -> dict[str, str]:
+    """The journal mode and synchronous level in force on the store's own connections."""
+    with store._transaction(commit=False) as cursor:  # a benchmark may look inside
+        cursor.execute("PRAGMA journal_mode")
+        journal = str(cursor.fetchone()[0]).upper()
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+    return {
+        "version": sqlite3.sqlite_version,
+        "journal_mode": journal,
+        "synchronous": SYNCHRONOUS.get(synchronous, str(synchronous)),
+    }
+
+
+def throughput(
+    folder: Path,
+    count: int,
+    concurrent: bool,
+    *,
+    starters: int = STARTERS,
+    commits: list[Sequence[Event]] | None = None,
+) -> dict[str, Any]:
+    """Run ``count`` ThreeSteps workflows; ``commits`` (if given) receives every committed batch."""
     label = "concurrent" if concurrent else "sequential"
     with Engine.open(
         SQLiteStore(folder / f"throughput-{label}.db"),
@@ -88,9 +114,11 @@ def throughput(folder: Path, count: int, concurrent: bool) -> dict[str, Any]:
         done = threading.Event()
         finished = 0
 
-        def on_commit(events) -> None:  # the end of a run, as the writer sees it commit
+        def on_commit(events: Sequence[Event]) -> None:  # a run ends when its last event commits
             nonlocal finished
             now = time.perf_counter()
+            if commits is not None:
+                commits.append(events)
             for event in events:
                 if event.type == "WorkflowCompleted":
                     with lock:
@@ -111,23 +139,25 @@ def throughput(folder: Path, count: int, concurrent: bool) -> dict[str, Any]:
 
         began = time.perf_counter()
         if concurrent:  # many clients starting at once, as a server would see them
-            with ThreadPoolExecutor(STARTERS) as starters:
-                list(starters.map(start, range(count)))
+            with ThreadPoolExecutor(starters) as pool:
+                list(pool.map(start, range(count)))
         else:
             for index in range(count):
                 start(index)
         done.wait(600)
         elapsed = time.perf_counter() - began
         batches, appends = engine.writer.batches, engine.writer.appends
+        settings = sqlite_settings(engine.store)  # type: ignore[arg-type]
     return {
         "workload": f"3-activity workflow, {label}"
-        + (f" ({STARTERS} starters)" if concurrent else ""),
+        + (f" ({starters} starters)" if concurrent else ""),
         "workflows": count,
         "seconds": round(elapsed, 3),
         "workflows_per_s": round(count / elapsed, 1),
         "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "appends_per_commit": round(appends / max(batches, 1), 1),
+        "sqlite": settings,
     }
 
 

@@ -171,6 +171,16 @@ def event_samples() -> list[ev.EventBase]:
             triggered_workflow_id="wf-10",
             triggered_run_id="r10",
             fire_at=at(50),
+            cause="buffered",
+        ),
+        ev.ScheduleSkipped(
+            **env(57), schedule_id="s-1", fire_at=at(60), first_fire_at=at(30), reason="catch_up"
+        ),
+        ev.ScheduleBuffered(
+            **env(58), schedule_id="s-1", fire_at=at(90), triggered_workflow_id="s-1/t90"
+        ),
+        ev.ScheduleExecutionEnded(
+            **env(59), schedule_id="s-1", triggered_workflow_id="wf-9", status="Completed"
         ),
     ]
 
