@@ -8,8 +8,8 @@ run finds the first run's history in the same database.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, TextIO
 
 from aionactors import workflow
