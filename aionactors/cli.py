@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
     serve.add_argument("--config", type=Path, help="TOML config file")
+    from transports.commands import add_workflow_commands  # the client side of the server
+
+    add_workflow_commands(commands)
     return parser
 
 
@@ -71,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args.db, out=sys.stdout)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "workflow":
+        from transports.commands import run_workflow_command
+
+        return run_workflow_command(args)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

@@ -1,0 +1,43 @@
+"""`aionactors serve` as a real subprocess, for the process-level tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(db: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """Start the server on ``db`` and wait for its one 'listening' line; returns (process, url)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aionactors.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            f"sqlite:///{db}",
+            "--load",
+            "tests.transports.sample_workflows",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    assert line.startswith("aionactors listening on http://"), line
+    return process, line.rsplit(" ", 1)[-1]

@@ -1,0 +1,66 @@
+"""The client's stream survives the server going away: it reconnects and resumes from
+``last_seq + 1``, so the events it yields are contiguous and never repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from tests.transports.processes import free_port, start_server
+from transports.client import AionClient, ClientError, SyncClient
+
+
+async def test_watch_resumes_across_a_server_restart(tmp_path) -> None:
+    port = free_port()  # the same address before and after the restart
+    db = tmp_path / "resume.db"
+    server, url = start_server(db, port)
+    client = AionClient(url, reconnect_attempts=50)
+    try:
+        await client.start("collector", workflow_id="watched")
+        for n in range(3):
+            await client.signal("watched", "note", n)
+        seen: list[int] = []
+        stream = client.watch("watched")
+        async for frame in stream:
+            seen.append(frame["event"]["seq"])
+            if len(seen) == 5:  # started, attributes, three notes
+                break
+        await stream.aclose()
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+
+        resumed = client.watch("watched", from_seq=seen[-1] + 1)
+        server, _ = start_server(db, port)  # back, on the same address
+        await client.signal("watched", "note", 3)
+        await client.signal("watched", "finish", "done")
+        async for frame in resumed:
+            seen.append(frame["event"]["seq"])
+        assert seen == list(range(1, len(seen) + 1))  # contiguous, no repeats
+        assert len(seen) == 8
+    finally:
+        await client.close()
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+
+
+async def test_client_errors_carry_the_envelope(tmp_path) -> None:
+    server, url = start_server(tmp_path / "errors.db")
+    try:
+        async with AionClient(url) as client:
+            try:
+                await client.signal("missing", "note", 1)
+            except ClientError as error:
+                assert (error.status, error.code, error.error_type) == (
+                    404,
+                    "not_found",
+                    "WorkflowNotFound",
+                )
+            else:
+                raise AssertionError("a signal to a missing workflow must fail")
+        sync = SyncClient(url)
+        started = await asyncio.to_thread(sync.start, "greeter", "sync")
+        outcome = await asyncio.to_thread(sync.result, started["workflow_id"])
+        assert outcome["status"] == "Completed"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)

@@ -1,0 +1,276 @@
+"""An HTTP/WebSocket client for an aionactors server: every route of PROTOCOL.md, and a
+stream subscription that reconnects and resumes from ``last_seq + 1`` by itself.
+
+    async with AionClient("http://127.0.0.1:8080", namespace="shop") as client:
+        handle = await client.start("checkout", {"id": 42})
+        await client.signal(handle["workflow_id"], "approve", {})
+        async for frame in client.watch(handle["workflow_id"]):
+            print(frame["event"]["type"])
+
+``SyncClient`` wraps it for scripts and the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+
+_T = TypeVar("_T")
+_TERMINAL = frozenset(
+    {
+        "WorkflowCompleted",
+        "WorkflowFailed",
+        "WorkflowCancelled",
+        "WorkflowTimedOut",
+        "WorkflowContinuedAsNew",
+    }
+)
+
+
+class ClientError(Exception):
+    """The server answered with the error envelope ``{code, message, error_type?}``."""
+
+    def __init__(self, status: int, code: str, message: str, error_type: str | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.error_type = error_type
+
+
+class StreamEnded(ClientError):
+    """The stream ended with a terminal error frame that resuming cannot fix."""
+
+
+class AionClient:
+    """Talks to one server on behalf of one caller (headers or a bearer token)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        namespace: str = "default",
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        reconnect_attempts: int = 20,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.namespace = namespace
+        self._headers = dict(headers or {})
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._session: aiohttp.ClientSession | None = None
+        self._reconnect_attempts = reconnect_attempts
+
+    async def __aenter__(self) -> AionClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers=self._headers)
+        return self._session
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        payload = {"namespace": self.namespace, **{k: v for k, v in body.items() if v is not None}}
+        async with self._http().post(self.base_url + path, json=payload) as response:
+            return await _answer(response)
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        async with self._http().get(self.base_url + path, params=query) as response:
+            return await _answer(response)
+
+    # ---- workflows ------------------------------------------------------------------
+    async def start(
+        self,
+        workflow_type: str,
+        input: Any = None,
+        *,
+        workflow_id: str | None = None,
+        search_attributes: dict[str, Any] | None = None,
+        task_queue: str | None = None,
+    ) -> dict[str, str]:
+        return await self._post(
+            "/workflows/start",
+            {
+                "workflow_type": workflow_type,
+                "input": input,
+                "workflow_id": workflow_id,
+                "search_attributes": search_attributes,
+                "task_queue": task_queue,
+            },
+        )
+
+    async def signal(
+        self, workflow_id: str, signal_name: str, payload: Any = None, *, run_id: str | None = None
+    ) -> None:
+        await self._post(
+            "/workflows/signal",
+            {
+                "workflow_id": workflow_id,
+                "signal_name": signal_name,
+                "payload": payload,
+                "run_id": run_id,
+            },
+        )
+
+    async def query(self, workflow_id: str, query_name: str, *args: Any) -> Any:
+        """The query's result; a ClientError for unknown_query, query_timeout and the like."""
+        answer = await self._post(
+            "/workflows/query",
+            {"workflow_id": workflow_id, "query_name": query_name, "args": list(args) or None},
+        )
+        if "error" in answer:
+            error = answer["error"]
+            raise ClientError(200, error["code"], error["message"], error.get("error_type"))
+        return answer["result"]
+
+    async def cancel(self, workflow_id: str, reason: str | None = None) -> None:
+        await self._post("/workflows/cancel", {"workflow_id": workflow_id, "reason": reason})
+
+    async def reopen(self, workflow_id: str) -> dict[str, str]:
+        return await self._post("/workflows/reopen", {"workflow_id": workflow_id})
+
+    async def pause(self, workflow_id: str, reason: str | None = None) -> dict[str, str]:
+        return await self._post("/workflows/pause", {"workflow_id": workflow_id, "reason": reason})
+
+    async def resume(self, workflow_id: str) -> dict[str, str]:
+        return await self._post("/workflows/resume", {"workflow_id": workflow_id})
+
+    async def result(self, workflow_id: str, *, wait_ms: int | None = 30_000) -> dict[str, Any]:
+        """``{status, result?, error?}``, waiting up to ``wait_ms`` for the end."""
+        return await self._post(
+            "/workflows/result", {"workflow_id": workflow_id, "wait_ms": wait_ms}
+        )
+
+    async def describe(self, workflow_id: str, *, include_history: bool = False) -> dict[str, Any]:
+        return await self._post(
+            "/workflows/describe",
+            {"workflow_id": workflow_id, "include_history": include_history or None},
+        )
+
+    async def history(
+        self, workflow_id: str, *, from_seq: int = 1, limit: int | None = None
+    ) -> dict[str, Any]:
+        return await self._post(
+            "/workflows/history", {"workflow_id": workflow_id, "from_seq": from_seq, "limit": limit}
+        )
+
+    async def list(self, **filters: Any) -> dict[str, Any]:
+        """One page: ``{workflows, next_page_token}``; filters as in PROTOCOL.md."""
+        return await self._post("/workflows/list", filters)
+
+    async def count(self, **filters: Any) -> int:
+        answer = await self._get("/workflows/count", {"namespace": self.namespace, **filters})
+        return int(answer["count"])
+
+    # ---- the event stream ------------------------------------------------------------
+    async def watch(
+        self, workflow_id: str, *, from_seq: int | None = 1
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every event of one workflow from ``from_seq`` (None: live only), in order, once.
+
+        A dropped connection or a ``lagged`` cut-off is resumed from ``last_seq + 1``;
+        the iteration ends after the workflow's terminal event.
+        """
+        cursor = from_seq
+        failures = 0
+        while True:
+            subscription = {"namespace": self.namespace, "workflow_id": workflow_id}
+            if cursor is not None:
+                subscription["resume_from_seq"] = cursor
+            try:
+                async for frame in self._frames({"per_workflow": subscription}):
+                    failures = 0
+                    cursor = frame["event"]["seq"] + 1
+                    yield frame
+                    if frame["event"]["type"] in _TERMINAL:
+                        return
+                return  # closed normally after the terminal event
+            except (aiohttp.ClientError, ConnectionError, _Lagged):
+                failures += 1
+                if failures > self._reconnect_attempts:
+                    raise
+                await asyncio.sleep(min(0.05 * 2**failures, 2.0))
+
+    async def firehose(self) -> AsyncIterator[dict[str, Any]]:
+        """Every event of the client's namespace, live, until the server closes the stream."""
+        async for frame in self._frames({"firehose": {"namespace": self.namespace}}):
+            yield frame
+
+    async def _frames(self, subscription: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        url = self.base_url.replace("http", "ws", 1) + "/events/stream"
+        async with self._http().ws_connect(url) as socket:
+            await socket.send_str(json.dumps(subscription))
+            async for message in socket:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                frame = json.loads(message.data)
+                if "error" in frame:
+                    error = frame["error"]
+                    if error["code"] == "lagged":
+                        raise _Lagged(429, "lagged", error["message"])
+                    raise StreamEnded(400, error["code"], error["message"], error.get("error_type"))
+                yield frame
+            if socket.close_code not in (None, 1000):
+                raise ConnectionError(f"stream closed with code {socket.close_code}")
+
+
+class _Lagged(ClientError):
+    """The server cut a slow subscriber off; resuming from the cursor fixes it."""
+
+
+async def _answer(response: aiohttp.ClientResponse) -> Any:
+    text = await response.text()
+    body = json.loads(text) if text else {}
+    if response.status >= 400:
+        if isinstance(body, dict) and "code" in body:
+            raise ClientError(
+                response.status, body["code"], body.get("message", ""), body.get("error_type")
+            )
+        raise ClientError(response.status, "backend", text or response.reason or "error")
+    return body
+
+
+class SyncClient:
+    """The same calls, blocking: each runs on a private event loop."""
+
+    def __init__(self, base_url: str, **options: Any) -> None:
+        self._base_url = base_url
+        self._options = options
+
+    def _run(self, call: Callable[[AionClient], Coroutine[Any, Any, _T]]) -> _T:
+        async def go() -> _T:
+            async with AionClient(self._base_url, **self._options) as client:
+                return await call(client)
+
+        return asyncio.run(go())
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(AionClient, name, None)
+        if method is None or name.startswith("_") or name in ("watch", "firehose"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._run(lambda c: getattr(c, name)(*args, **kwargs))
+
+    def watch(self, workflow_id: str, *, from_seq: int | None = 1) -> list[dict[str, Any]]:
+        """Collect a workflow's stream until its terminal event."""
+
+        async def collect(client: AionClient) -> list[dict[str, Any]]:
+            return [frame async for frame in client.watch(workflow_id, from_seq=from_seq)]
+
+        return self._run(collect)
