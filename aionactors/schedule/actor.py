@@ -7,9 +7,10 @@ each timer wake it handles every due tick under the overlap policy. When one of
 its runs ends it records that and releases the next buffered tick.
 
 Exactly once per tick: a tick's run id is derived from (schedule id, fire
-time), and before starting anything the actor looks that id up. A run found
-there was started by an evaluator that crashed before recording it: it is
-recorded, never started again.
+time). Only a tick that was already due when this actor started can have been
+started by an earlier incarnation that crashed before recording it; for those
+the actor looks the id up first, and a run found there is recorded, never
+started again. Later ticks are started by this actor alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -51,17 +52,12 @@ from aionactors.schedule.state import (
     manual_workflow_id,
     tick_workflow_id,
 )
-from aionactors.schedule.triggers import (
-    fire_times_between,
-    jitter,
-    next_fire_times,
-    previous_fire_times,
-)
+from aionactors.schedule.triggers import backfill_ticks, due_ticks, jitter, next_fire_times
 
 _log = logging.getLogger(__name__)
 _CALLER_ERRORS = (InvalidInput, NotFound, AlreadyExists, InvalidState, Unavailable)
 _START_REFUSALS = (InvalidInput, NotFound, InvalidState, AlreadyExists)
-_TINY = timedelta(microseconds=1)
+DESCRIBED_FIRE_TIMES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +93,14 @@ class ScheduleActor(pykka.ThreadingActor):
         self.projection = ScheduleProjection(schedule_id, runtime.recent_limit)
         self.log: ScheduleLog
         self._timer: Cancellable | None = None
+        self._started_at: datetime
 
     # ---- lifecycle ------------------------------------------------------------------------
     def on_start(self) -> None:
         # Bind before reading: an ending committed after the read reaches this actor's inbox.
         self.rt.directory.bind(self.schedule_id, self.actor_ref)
         seams = self.rt.seams
+        self._started_at = seams.timer.now()
         history = seams.source.read_history(history_id(self.schedule_id))
         self.log = ScheduleLog(self.projection, history, seams.sink, seams.timer)
         if self.projection.exists:
@@ -155,7 +153,7 @@ class ScheduleActor(pykka.ThreadingActor):
                     raise AlreadyExists(f"schedule {self.schedule_id!r} already exists")
                 self.log.record(ev.ScheduleCreated, config=config)
                 self._arm()
-                return self._state(5)
+                return self._state(DESCRIBED_FIRE_TIMES)
             case msg.Describe(fire_times=count):
                 return self._state(count)
         self._require()
@@ -182,45 +180,43 @@ class ScheduleActor(pykka.ThreadingActor):
             case msg.Backfill(start=start, end=end):
                 return self._backfill(start, end)
         self._arm()
-        return self._state(5)
+        return self._state(DESCRIBED_FIRE_TIMES)
 
     # ---- ticks ----------------------------------------------------------------------------
     def _handle_due(self, cause: TriggerCause) -> None:
         """Handle ticks in (cursor, now]: live ones all fire, missed ones follow catch-up."""
         config = self._config
-        cursor = self.projection.cursor
         now = self.rt.seams.timer.now()
-        assert cursor is not None
-        upcoming = next_fire_times(config.spec, cursor, 1)
-        if not upcoming or upcoming[0] > now:
-            return
-        ticks = previous_fire_times(config.spec, now, self.rt.max_due, after=cursor)[::-1]
-        if ticks[0] > upcoming[0]:
-            before = previous_fire_times(config.spec, ticks[0] - _TINY, 1)[0]
-            self._skip(upcoming[0], before, SkipReason.LATE, cause)
-        due: list[datetime] = []
-        for tick in ticks:  # jitter delays a tick; later ticks wait for it
-            if tick + jitter(self.schedule_id, tick, config.spec) > now:
-                break
-            due.append(tick)
+        self._repair_first_tick(cause, now)
+        assert self.projection.cursor is not None
+        ticks = due_ticks(
+            config.spec, self.schedule_id, self.projection.cursor, now, self.rt.max_due
+        )
+        if ticks.dropped is not None:
+            self._skip(*ticks.dropped, SkipReason.LATE, cause)
         policy = CatchUpPolicy.ALL if cause is TriggerCause.SCHEDULED else config.catch_up_policy
-        window = config.catch_up_window_seconds
-        steps = plan_catch_up(policy, due, now, window)
-        # A crashed evaluator may have started the first due tick without recording it.
-        if (
-            due
-            and steps[0] != Fire(due[0])
-            and self.rt.seams.starter.find(tick_workflow_id(self.schedule_id, due[0]))
-        ):
-            steps = [Fire(due[0]), *plan_catch_up(policy, due[1:], now, window)]
         try:
-            for step in steps:
+            for step in plan_catch_up(policy, ticks.due, now, config.catch_up_window_seconds):
                 if isinstance(step, Fire):
                     self._fire(step.fire_at, cause)
                 else:
                     self._skip(step.first, step.last, step.reason, cause)
         except _Halt:
             _log.info("schedule %s: the engine refuses starts; ticks wait", self.schedule_id)
+
+    def _repair_first_tick(self, cause: TriggerCause, now: datetime) -> None:
+        """A crashed evaluator may have started the next tick without recording it: record it,
+        whatever the catch-up policy would say, since it runs."""
+        spec = self._config.spec
+        assert self.projection.cursor is not None
+        upcoming = next_fire_times(spec, self.projection.cursor, 1)
+        if not upcoming or not self._may_exist(upcoming[0], cause):
+            return
+        if upcoming[0] + jitter(self.schedule_id, upcoming[0], spec) > now:
+            return
+        run = self.rt.seams.starter.find(tick_workflow_id(self.schedule_id, upcoming[0]))
+        if run is not None:
+            self._record_started(run, upcoming[0], cause)
 
     def _fire(
         self,
@@ -231,7 +227,7 @@ class ScheduleActor(pykka.ThreadingActor):
     ) -> Outcome:
         """One tick under the overlap policy; raises _Halt if the engine refuses starts."""
         wid = workflow_id or tick_workflow_id(self.schedule_id, fire_at)
-        existing = self.rt.seams.starter.find(wid)
+        existing = self.rt.seams.starter.find(wid) if self._may_exist(fire_at, cause) else None
         if existing is not None:
             if cause is TriggerCause.BACKFILL:
                 return Outcome.ALREADY
@@ -255,6 +251,15 @@ class ScheduleActor(pykka.ThreadingActor):
             case OverlapDecision.CANCEL_THEN_START | OverlapDecision.TERMINATE_THEN_START:
                 self._end_current(decision is OverlapDecision.TERMINATE_THEN_START, fire_at)
         return self._start(wid, fire_at, cause)
+
+    def _may_exist(self, fire_at: datetime, cause: TriggerCause) -> bool:
+        """Could an earlier incarnation have started this tick's run without recording it?
+
+        Only for ticks that were due before this actor started: a live tick later than
+        that is started by this actor alone, and a crash sends it back through recovery.
+        Skipping the lookup spares one store read on every live tick.
+        """
+        return cause is not TriggerCause.SCHEDULED or fire_at <= self._started_at
 
     def _start(self, wid: str, fire_at: datetime, cause: TriggerCause) -> Outcome:
         try:
@@ -339,18 +344,9 @@ class ScheduleActor(pykka.ThreadingActor):
                 self.log.record(ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status)
 
     def _backfill(self, start: datetime, end: datetime) -> msg.BackfillResult:
-        now = self.rt.seams.timer.now()
-        if end <= start:
-            raise InvalidInput("backfill: 'end' must be after 'start'")
-        if end > now:
+        if end > self.rt.seams.timer.now():
             raise InvalidInput("backfill: 'end' must not be in the future")
-        spec = self._config.spec
-        ticks = fire_times_between(spec, start - _TINY, end, self.rt.max_backfill + 1)
-        if len(ticks) > self.rt.max_backfill:
-            raise InvalidInput(
-                f"backfill: the range holds more than {self.rt.max_backfill} fire times;"
-                " split it into smaller ranges"
-            )
+        ticks = backfill_ticks(self._config.spec, start, end, self.rt.max_backfill)
         cursor = self.projection.cursor
         if self.projection.active and cursor is not None:
             ticks = [t for t in ticks if t <= cursor]  # later ones are still the schedule's own
@@ -373,7 +369,7 @@ class ScheduleActor(pykka.ThreadingActor):
             buffered=result[Outcome.BUFFERED],
             skipped=result[Outcome.SKIPPED],
             already_started=result[Outcome.ALREADY],
-            state=self._state(5),
+            state=self._state(DESCRIBED_FIRE_TIMES),
         )
 
     # ---- timer ----------------------------------------------------------------------------

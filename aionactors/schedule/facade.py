@@ -125,9 +125,10 @@ class Schedules:
     def start(cls, engine: EngineLike, **options: Any) -> Schedules:
         """Start an actor for every schedule in the store; each catches up and re-arms."""
         schedules = cls(engine, **options)
-        for schedule_id in schedules._seams.source.schedule_ids():
-            if not schedules._is_deleted(schedule_id):
-                schedules._spawn(schedule_id)
+        with schedules._lock:
+            for schedule_id in schedules._seams.source.schedule_ids():
+                if not schedules._is_deleted(schedule_id):
+                    schedules._spawn(schedule_id)
         return schedules
 
     def stop(self) -> None:
@@ -135,6 +136,12 @@ class Schedules:
         self._stopped = True
         with contextlib.suppress(pykka.ActorDeadError):
             self._supervisor.stop(timeout=60)
+
+    def __enter__(self) -> Schedules:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     # ---- operations ----------------------------------------------------------------------------
     def create(
@@ -193,8 +200,10 @@ class Schedules:
 
     def list(self, namespace: str | None = None, fire_times: int = 1) -> list[ScheduleState]:
         """Every schedule (of ``namespace``), soonest next fire first; paused ones last."""
+        with self._lock:
+            known = sorted(self._known)
         futures = []
-        for schedule_id in sorted(self._known):
+        for schedule_id in known:
             ref = self._directory.wait_for(schedule_id, _REBIND_WAIT)
             if ref is not None:
                 futures.append(ref.ask(msg.Describe(fire_times), block=False))
@@ -266,6 +275,7 @@ class Schedules:
         raise Unavailable(f"schedule {schedule_id!r} could not be reached")
 
     def _spawn(self, schedule_id: str) -> None:
+        """Start the schedule's actor (the caller holds ``_lock``)."""
         spec = ChildSpec(
             schedule_id,
             ScheduleActor,
@@ -280,7 +290,8 @@ class Schedules:
         self._known.add(schedule_id)
 
     def _terminate(self, schedule_id: str) -> None:
-        self._known.discard(schedule_id)
+        with self._lock:
+            self._known.discard(schedule_id)
         with contextlib.suppress(ChildNotFound, pykka.ActorDeadError):
             self._supervisor.proxy().terminate_child(schedule_id).get()
 

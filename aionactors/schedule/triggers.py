@@ -101,6 +101,48 @@ def fire_times_between(
     return list(islice(takewhile(lambda t: t <= until, _bounded_forward(spec, after)), limit))
 
 
+@dataclass(frozen=True, slots=True)
+class DueTicks:
+    due: list[datetime]
+    """Ticks whose (jittered) time has come, oldest first; a tick still waiting on its
+    jitter holds back the ticks after it."""
+    dropped: tuple[datetime, datetime] | None = None
+    """The first and last of older due ticks beyond the limit, if there were any."""
+
+
+def due_ticks(
+    spec: ScheduleSpec, schedule_id: str, after: datetime, now: datetime, limit: int
+) -> DueTicks:
+    """The ticks after ``after`` that are due at ``now``: at most the ``limit`` newest."""
+    upcoming = next_fire_times(spec, after, 1)
+    if not upcoming or upcoming[0] + jitter(schedule_id, upcoming[0], spec) > now:
+        return DueTicks([])
+    ticks = previous_fire_times(spec, now, limit, after=after)[::-1]
+    dropped = None
+    if ticks[0] > upcoming[0]:
+        dropped = (upcoming[0], previous_fire_times(spec, ticks[0] - _TINY, 1)[0])
+    due: list[datetime] = []
+    for tick in ticks:
+        if tick + jitter(schedule_id, tick, spec) > now:
+            break
+        due.append(tick)
+    return DueTicks(due, dropped)
+
+
+def backfill_ticks(
+    spec: ScheduleSpec, start: datetime, end: datetime, limit: int
+) -> list[datetime]:
+    """The fire times of ``[start, end]``; InvalidInput if the range is empty or too long."""
+    if end <= start:
+        raise InvalidInput("backfill: 'end' must be after 'start'")
+    ticks = fire_times_between(spec, start - _TINY, end, limit + 1)
+    if len(ticks) > limit:
+        raise InvalidInput(
+            f"backfill: the range holds more than {limit} fire times; split it into smaller ranges"
+        )
+    return ticks
+
+
 def jitter(schedule_id: str, fire_at: datetime, spec: ScheduleSpec) -> timedelta:
     """A delay in ``[0, jitter_seconds)`` derived from (schedule id, fire time) by hashing."""
     if not spec.jitter_seconds:
