@@ -1,0 +1,126 @@
+"""The aiohttp application: routes from the table, auth, error envelope, metrics, lifecycle.
+
+Example::
+
+    engine = Engine.open("sqlite:///orders.db", workflows=[Checkout])
+    app = create_app(engine, ServerConfig())
+    web.run_app(app, host="127.0.0.1", port=8080)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from aiohttp import WSCloseCode, web
+
+from aionactors import Engine
+from aionactors.engine.broadcaster import Broadcaster
+from transports.access import EngineAccess
+from transports.auth import Authenticator, HeaderAuth, JwtAuth
+from transports.config import ServerConfig
+from transports.errors import Handler, error_middleware
+from transports.jwt import JwtVerifier
+from transports.metrics import ServerMetrics
+from transports.ops import install_gauges, ops_routes
+from transports.routes import workflow_routes
+from transports.state import IDENTITY, STATE, ServerState, state_of
+
+_STREAM_PATH = "/events/stream"
+_SOCKETS_CLOSE_WAIT = 2.0
+
+
+def authenticator_for(config: ServerConfig) -> Authenticator:
+    if config.auth == "jwt":
+        secret = config.jwt_secret.get_secret_value() if config.jwt_secret else None
+        return JwtAuth(
+            JwtVerifier(
+                secret=secret,
+                jwks_file=config.jwks_file,
+                issuer=config.jwt_issuer,
+                audience=config.jwt_audience,
+                leeway=config.jwt_leeway_seconds,
+            )
+        )
+    return HeaderAuth()
+
+
+def create_app(
+    engine: Engine,
+    config: ServerConfig | None = None,
+    *,
+    broadcaster: Broadcaster | None = None,
+    auth: Authenticator | None = None,
+) -> web.Application:
+    """An app serving ``engine``. It starts (and on cleanup stops) its own broadcaster
+    unless one is given."""
+    config = config or ServerConfig()
+    owns_broadcaster = broadcaster is None
+    broadcaster = broadcaster or Broadcaster.start(engine)
+    metrics = ServerMetrics()
+    engine.add_commit_listener(metrics.on_commit)
+    state = ServerState(
+        engine=engine,
+        access=EngineAccess(engine),
+        broadcaster=broadcaster,
+        metrics=metrics,
+        config=config,
+        auth=auth or authenticator_for(config),
+    )
+    state.routes = [*workflow_routes(engine), *ops_routes()]
+    install_gauges(state)
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[_metrics_middleware, error_middleware, _auth_middleware],
+    )
+    app[STATE] = state
+    public = {route.path for route in state.routes if route.public}
+    app[_PUBLIC] = frozenset(public)
+    for route in state.routes:
+        app.router.add_route(route.method, route.path, route.handler, name=route.handler.__name__)
+
+    async def end_streams(app: web.Application) -> None:
+        if owns_broadcaster:  # every subscription ends with an `unavailable` error frame
+            broadcaster.close()
+        await _close_sockets(state)
+
+    app.on_shutdown.append(end_streams)
+    if owns_broadcaster:
+        app.on_cleanup.append(lambda _: asyncio.to_thread(broadcaster.close))
+    return app
+
+
+_PUBLIC = web.AppKey("aionactors_public_paths", frozenset)
+
+
+async def _close_sockets(state: ServerState) -> None:
+    """Give streams a moment to send their closing frame, then close what is left."""
+    if state.sockets:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_SOCKETS_CLOSE_WAIT):
+                await state.sockets_closed.wait()
+    for ws in list(state.sockets):
+        with contextlib.suppress(Exception):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+@web.middleware
+async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path not in request.app[_PUBLIC]:
+        state = state_of(request)
+        query = request.query if request.path == _STREAM_PATH else {}
+        request[IDENTITY] = state.auth.identify(request.headers, query)
+    return await handler(request)
+
+
+@web.middleware
+async def _metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    route = request.match_info.route.name or "unmatched"
+    response = await handler(request)
+    state = state_of(request)
+    if not isinstance(response, web.WebSocketResponse):
+        state.metrics.http_seconds.observe(time.perf_counter() - started, route=route)
+    state.metrics.http_requests.inc(route=route, status=str(response.status))
+    return response

@@ -1,0 +1,132 @@
+"""Server configuration: defaults < TOML file < ``AIONACTORS_*`` environment < command line.
+
+``ServerConfig`` is the plain model the app reads (tests build it directly);
+``load_settings`` adds the file and the environment through pydantic-settings.
+Unknown keys are errors everywhere, including ``AIONACTORS_*`` variables that
+name no setting (``AIONACTORS_TEST_*`` is left to the test suite). Nested
+engine settings are ``[engine]`` in TOML and ``AIONACTORS_ENGINE__MAX_RESIDENT``
+in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from aionactors.engine import EngineSettings
+
+ENV_PREFIX = "AIONACTORS_"
+_ENV_IGNORED_PREFIX = "AIONACTORS_TEST_"
+DEFAULT_DB = "sqlite:///aionactors.db"
+
+
+class ServerConfig(BaseModel):
+    """Everything ``aionactors serve`` can be told."""
+
+    model_config = ConfigDict(extra="forbid")
+    db: str = Field(
+        DEFAULT_DB, description="store URL: sqlite:///PATH, postgresql://..., memory://"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535, description="0 picks a free port")
+    load: list[str] = Field(default_factory=list, description="modules with workflows/activities")
+    auth: Literal["headers", "jwt"] = "headers"
+    jwt_secret: SecretStr | None = Field(None, description="HS256 shared secret")
+    jwks_file: Path | None = Field(None, description="local JWKS file (RS256 and oct keys)")
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: float = Field(30.0, ge=0)
+    max_body_bytes: int = Field(1 << 20, ge=1024)
+    outbound_buffer: int = Field(32, ge=1, description="events buffered per stream subscriber")
+    send_timeout_seconds: float = Field(30.0, gt=0, description="a stuck socket is dropped")
+    drain_timeout_seconds: float = Field(30.0, ge=0)
+    engine_threads: int = Field(64, ge=4, description="worker threads for engine calls")
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+
+    @model_validator(mode="after")
+    def _jwt_needs_keys(self) -> ServerConfig:
+        if self.auth == "jwt" and self.jwt_secret is None and self.jwks_file is None:
+            raise ValueError("auth = 'jwt' needs jwt_secret or jwks_file")
+        return self
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message says which key and why."""
+
+
+def load_settings(
+    config_file: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> ServerConfig:
+    """Merge the sources (the environment is ``os.environ``); raise ConfigError naming every
+    bad key."""
+    _reject_unknown_env(os.environ)
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+
+    class ServerSettings(ServerConfig, BaseSettings):
+        model_config = SettingsConfigDict(
+            env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
+        )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if config_file is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+            return tuple(sources)
+
+    try:
+        settings = ServerSettings(**dict(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, config_file)) from None
+    except ValueError as exc:  # TOML syntax errors
+        raise ConfigError(f"config file {config_file}: {exc}") from None
+    return ServerConfig.model_validate(settings.model_dump())
+
+
+def _reject_unknown_env(environ: Mapping[str, str]) -> None:
+    known = set(ServerConfig.model_fields)
+    engine_known = set(EngineSettings.model_fields)
+    unknown = []
+    for name in environ:
+        if not name.startswith(ENV_PREFIX) or name.startswith(_ENV_IGNORED_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        top, _, nested = key.partition("__")
+        if top not in known or (nested and (top != "engine" or nested not in engine_known)):
+            unknown.append(name)
+    if unknown:
+        raise ConfigError(
+            "unknown environment variable(s) "
+            + ", ".join(sorted(unknown))
+            + f"; settings are {', '.join(ENV_PREFIX + k.upper() for k in sorted(known))}"
+        )
+
+
+def _explain(exc: ValidationError, config_file: Path | None) -> str:
+    where = f" (config file {config_file}, environment or command line)" if config_file else ""
+    problems = []
+    for error in exc.errors(include_url=False):
+        key = ".".join(str(part) for part in error["loc"]) or "config"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown setting {key!r}")
+        else:
+            problems.append(f"setting {key!r}: {error['msg']}")
+    return "invalid configuration" + where + ": " + "; ".join(problems)

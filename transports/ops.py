@@ -1,0 +1,93 @@
+"""Operational routes: liveness, readiness (a real store read), metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from aionactors.core import Unavailable
+from transports import models as m
+from transports.metrics import CONTENT_TYPE
+from transports.openapi import STREAM_DESCRIPTION, openapi_document
+from transports.state import RouteSpec, ServerState, state_of
+from transports.stream import stream_events
+
+READY_TIMEOUT = 5.0
+
+
+async def health_live(request: web.Request) -> web.Response:
+    """The event loop answers: that is all liveness means."""
+    return web.json_response({"status": "live"})
+
+
+async def health_ready(request: web.Request) -> web.Response:
+    """Ready when not draining and the store answers a read."""
+    state = state_of(request)
+    if state.draining or state.engine.draining:
+        raise Unavailable("the server is draining")
+    try:
+        async with asyncio.timeout(READY_TIMEOUT):
+            await asyncio.to_thread(state.engine.store.head_position)
+    except Exception as exc:
+        raise Unavailable(f"the store did not answer a read: {type(exc).__name__}") from None
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = state_of(request).metrics.render()
+    return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(state_of(request).routes))
+
+
+def install_gauges(state: ServerState) -> None:
+    """Gauges read from the engine and the broadcaster at scrape time."""
+    add = state.metrics.add_gauge
+    add(
+        "aionactors_resident_workflows",
+        "Workflows holding an actor now.",
+        state.engine.residency.resident_count,
+    )
+    add(
+        "aionactors_stream_subscribers",
+        "Live broadcast subscribers by kind.",
+        lambda: {(("kind", k),): v for k, v in state.broadcaster.subscriber_counts().items()},
+    )
+    add("aionactors_stream_sockets", "Open /events/stream WebSockets.", lambda: len(state.sockets))
+    add(
+        "aionactors_stream_lagged_total",
+        "Subscribers cut off with lagged.",
+        lambda: state.broadcaster.lagged_total,
+        kind="counter",
+    )
+    add(
+        "aionactors_broadcast_events_total",
+        "Events the broadcaster fanned out.",
+        lambda: state.broadcaster.published_events,
+        kind="counter",
+    )
+    add(
+        "aionactors_broadcast_restarts_total",
+        "Broadcaster actor restarts.",
+        lambda: state.broadcaster.restarts,
+        kind="counter",
+    )
+    add("aionactors_draining", "1 while the server drains.",
+        lambda: float(state.draining or state.engine.draining))  # fmt: skip
+
+
+def ops_routes() -> list[RouteSpec]:
+    return [
+        RouteSpec("GET", "/events/stream", stream_events, "Event stream (WebSocket)", None,
+                  errors=("invalid_input", "namespace_denied", "not_found", "lagged"),
+                  description=STREAM_DESCRIPTION),
+        RouteSpec("GET", "/health/live", health_live, "Liveness", m.HealthResponse, public=True),
+        RouteSpec("GET", "/health/ready", health_ready, "Readiness (reads the store)",
+                  m.HealthResponse, errors=("unavailable",), public=True),
+        RouteSpec("GET", "/metrics", metrics, "Prometheus metrics (text format 0.0.4)", None,
+                  public=True),
+        RouteSpec("GET", "/openapi.json", openapi, "This document", None, public=True),
+    ]  # fmt: skip

@@ -1,0 +1,248 @@
+"""The workflow routes of PROTOCOL.md: one handler per route, a thin async call into the engine.
+
+Bodies are validated before anything reaches the engine; ownership is checked
+before any workflow is touched (anti-leak ``not_found``); engine errors carry
+their wire code and the error middleware renders them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pykka
+from aiohttp import web
+
+from aionactors import QueryFailed, UnknownQuery
+from aionactors.core import (
+    AlreadyExists,
+    InvalidInput,
+    NotRunning,
+    Unavailable,
+    WorkflowFilter,
+    event_dict,
+)
+from aionactors.core.search import SEARCH_ATTRIBUTES_ADAPTER, TASK_QUEUE_ATTRIBUTE
+from transports import models as m
+from transports.errors import QueryTimeout
+from transports.parsing import read_body, read_query
+from transports.results import workflow_result
+from transports.state import Handler, RouteSpec, identity_of, state_of
+
+_OWNED_ERRORS = ("invalid_input", "namespace_denied", "not_found")
+
+
+def _ok(body: dict[str, Any] | list[Any]) -> web.Response:
+    return web.json_response(body)
+
+
+async def start_workflow(request: web.Request) -> web.Response:
+    body = await read_body(request, m.StartRequest)
+    state = state_of(request)
+    identity_of(request).require(body.namespace)
+    if state.draining or state.engine.draining:
+        raise Unavailable("the server is draining: new starts are refused")
+    if body.workflow_id is not None:
+        existing = await state.access.summary(body.workflow_id)
+        if existing is not None and existing.namespace != body.namespace:
+            # A finished id may be started again, but never into another tenant's history.
+            raise AlreadyExists(f"workflow id {body.workflow_id!r} is taken")
+    started = time.perf_counter()
+    handle = await state.engine.start_workflow_async(
+        body.workflow_type,
+        body.input,
+        workflow_id=body.workflow_id,
+        namespace=body.namespace,
+        search_attributes=_search_attributes(body),
+    )
+    state.metrics.durable_ack.observe(time.perf_counter() - started, operation="start")
+    return _ok({"workflow_id": handle.workflow_id, "run_id": handle.run_id})
+
+
+def _search_attributes(body: m.StartRequest) -> dict[str, Any] | None:
+    given: dict[str, Any] = dict(body.search_attributes or {})
+    if body.task_queue is not None:
+        given[TASK_QUEUE_ATTRIBUTE] = body.task_queue
+    typed = {name: value for name, value in given.items() if isinstance(value, dict)}
+    if typed:
+        try:
+            given |= SEARCH_ATTRIBUTES_ADAPTER.validate_python(typed)
+        except ValueError as exc:
+            raise InvalidInput(f"field 'search_attributes': {exc}") from None
+    return given or None
+
+
+async def signal_workflow(request: web.Request) -> web.Response:
+    body = await read_body(request, m.SignalRequest)
+    state = state_of(request)
+    summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    await state.access.require_run(summary, body.run_id, latest=True)
+    started = time.perf_counter()
+    await state.engine.signal_async(body.workflow_id, body.signal_name, body.payload)
+    state.metrics.durable_ack.observe(time.perf_counter() - started, operation="signal")
+    return _ok({})
+
+
+async def query_workflow(request: web.Request) -> web.Response:
+    body = await read_body(request, m.QueryRequest)
+    state = state_of(request)
+    summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    try:
+        await state.access.require_run(summary, body.run_id, latest=True)
+        result = await state.engine.query_async(body.workflow_id, body.query_name, *body.args)
+    except (UnknownQuery, QueryFailed, NotRunning) as exc:
+        return _ok({"error": exc.to_wire()})
+    except pykka.Timeout:
+        timeout = state.engine.settings.query_timeout
+        error = QueryTimeout(f"query {body.query_name!r} got no answer within {timeout} s")
+        return _ok({"error": error.to_wire()})
+    return _ok({"result": result})
+
+
+async def cancel_workflow(request: web.Request) -> web.Response:
+    body = await read_body(request, m.ReasonRequest)
+    state = state_of(request)
+    summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    await state.access.require_run(summary, body.run_id, latest=True)
+    started = time.perf_counter()
+    await state.engine.cancel_async(body.workflow_id, body.reason)
+    state.metrics.durable_ack.observe(time.perf_counter() - started, operation="cancel")
+    return _ok({})
+
+
+async def workflow_result_route(request: web.Request) -> web.Response:
+    body = await read_body(request, m.ResultRequest)
+    state = state_of(request)
+    summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    return _ok(await workflow_result(state, summary, body.run_id, body.wait_ms))
+
+
+async def describe_workflow(request: web.Request) -> web.Response:
+    body = await read_body(request, m.DescribeRequest)
+    state = state_of(request)
+    summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    await state.access.require_run(summary, body.run_id, latest=False)
+    description = await state.engine.describe_async(body.workflow_id)
+    reply = description.model_dump(mode="json")
+    if body.include_history:
+        reply["history"] = [
+            event_dict(e) for e in await state.engine.history_async(summary.workflow_id)
+        ]
+    return _ok(reply)
+
+
+async def workflow_history(request: web.Request) -> web.Response:
+    body = await read_body(request, m.HistoryRequest)
+    state = state_of(request)
+    await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    events = await state.engine.history_async(body.workflow_id, body.from_seq)
+    head = events[-1].seq if events else await state.access.head_seq(body.workflow_id)
+    page = events[: body.limit]
+    more = len(events) > body.limit
+    return _ok(
+        {
+            "events": [event_dict(e) for e in page],
+            "next_from_seq": page[-1].seq + 1 if more else None,
+            "head_seq": head,
+        }
+    )
+
+
+def _filter_fields(flt: m.ListRequest, *, paged: bool) -> dict[str, Any]:
+    fields = flt.model_dump(exclude_none=True)
+    fields["search_attributes"] = tuple(flt.search_attributes)
+    if not paged:
+        fields.pop("limit", None)
+        fields.pop("page_token", None)
+    WorkflowFilter(**fields)  # the engine's own check, here, so errors name the field
+    return fields
+
+
+async def _list(request: web.Request, flt: m.ListRequest) -> web.Response:
+    state = state_of(request)
+    identity_of(request).require(flt.namespace)
+    page = await state.engine.list_workflows_async(**_filter_fields(flt, paged=True))
+    return _ok(page.model_dump(mode="json"))
+
+
+async def list_workflows_post(request: web.Request) -> web.Response:
+    return await _list(request, await read_body(request, m.ListRequest))
+
+
+async def list_workflows_get(request: web.Request) -> web.Response:
+    return await _list(request, read_query(request, m.ListRequest))
+
+
+async def count_workflows(request: web.Request) -> web.Response:
+    flt = read_query(request, m.CountRequest)
+    state = state_of(request)
+    identity_of(request).require(flt.namespace)
+    count = await state.engine.count_workflows_async(**_filter_fields(flt, paged=False))
+    return _ok({"count": count})
+
+
+def lifecycle_handler(action: str) -> Handler:
+    """reopen / pause / resume; the caller's subject is recorded as the operator."""
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await read_body(request, m.ReasonRequest)
+        state = state_of(request)
+        identity = identity_of(request)
+        summary = await state.access.owned(identity, body.namespace, body.workflow_id)
+        await state.access.require_run(summary, body.run_id, latest=True)
+        engine: Any = state.engine
+        if action == "pause":
+            reply = await engine.pause_async(body.workflow_id, body.reason, identity.subject)
+        elif action == "resume":
+            reply = await engine.resume_async(body.workflow_id, identity.subject)
+        else:
+            reply = await engine.reopen_async(body.workflow_id)
+        return _ok(
+            {"workflow_id": reply["workflow_id"], "run_id": reply["run_id"],
+             "status": reply["status"]}
+        )  # fmt: skip
+
+    handler.__name__ = f"{action}_workflow"
+    return handler
+
+
+def workflow_routes(engine: object) -> list[RouteSpec]:
+    owned = _OWNED_ERRORS
+    routes = [
+        RouteSpec("POST", "/workflows/start", start_workflow, "Start a workflow",
+                  m.StartResponse, m.StartRequest,
+                  errors=("invalid_input", "namespace_denied", "not_found", "already_exists",
+                          "unavailable")),
+        RouteSpec("POST", "/workflows/signal", signal_workflow,
+                  "Signal a workflow (recorded before it is acknowledged)",
+                  m.EmptyResponse, m.SignalRequest, errors=(*owned, "not_running")),
+        RouteSpec("POST", "/workflows/query", query_workflow,
+                  "Query a running workflow's live state", m.QueryResponse, m.QueryRequest,
+                  errors=owned),
+        RouteSpec("POST", "/workflows/cancel", cancel_workflow, "Cancel a workflow",
+                  m.EmptyResponse, m.ReasonRequest, errors=(*owned, "not_running")),
+        RouteSpec("POST", "/workflows/result", workflow_result_route,
+                  "A workflow's outcome, waiting up to wait_ms for it",
+                  m.ResultResponse, m.ResultRequest, errors=owned),
+        RouteSpec("POST", "/workflows/describe", describe_workflow,
+                  "Summary, pending work, runs and optionally history",
+                  m.DescribeResponse, m.DescribeRequest, errors=owned),
+        RouteSpec("POST", "/workflows/history", workflow_history, "A range of history",
+                  m.HistoryResponse, m.HistoryRequest, errors=owned),
+        RouteSpec("POST", "/workflows/list", list_workflows_post, "List workflows (filter body)",
+                  m.ListResponse, m.ListRequest, errors=("invalid_input", "namespace_denied")),
+        RouteSpec("GET", "/workflows", list_workflows_get, "List workflows (query string)",
+                  m.ListResponse, query=m.ListRequest,
+                  errors=("invalid_input", "namespace_denied")),
+        RouteSpec("GET", "/workflows/count", count_workflows, "Count workflows (query string)",
+                  m.CountResponse, query=m.CountRequest,
+                  errors=("invalid_input", "namespace_denied")),
+    ]  # fmt: skip
+    for action in ("reopen", "pause", "resume"):
+        if callable(getattr(engine, f"{action}_async", None)):
+            routes.append(
+                RouteSpec("POST", f"/workflows/{action}", lifecycle_handler(action),
+                          f"{action.capitalize()} a workflow", m.LifecycleResponse,
+                          m.ReasonRequest, errors=(*owned, "invalid_state", "not_running"))
+            )  # fmt: skip
+    return routes

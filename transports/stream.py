@@ -1,0 +1,236 @@
+"""``GET /events/stream``: one subscription per WebSocket (PROTOCOL.md, "WebSocket").
+
+per_workflow splices history and the live broadcast without gaps or
+duplicates: attach to the broadcast first, then read history from the cursor
+and send it, then send live events with ``seq > last sent`` (anything older
+was in the history read). firehose and filtered are live only. Every
+subscription is namespace-scoped: events are labelled with their workflow's
+namespace by the broadcaster, and another namespace's events never pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from pydantic import ValidationError
+
+from aionactors import AionError, WorkflowStatus
+from aionactors.core import TERMINAL_EVENT_TYPES, InvalidInput, WorkflowNotFound
+from aionactors.engine.broadcaster import Lagged, Published, Subscription
+from transports import models as m
+from transports.errors import ResumeCursorAheadOfHistory, describe_validation_error
+from transports.state import ServerState, identity_of, state_of
+
+_log = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT = 60.0
+CLOSE_TIMEOUT = 5.0
+_STATUS_OF_TERMINAL = {
+    "WorkflowCompleted": WorkflowStatus.COMPLETED,
+    "WorkflowFailed": WorkflowStatus.FAILED,
+    "WorkflowCancelled": WorkflowStatus.CANCELLED,
+    "WorkflowTimedOut": WorkflowStatus.TIMED_OUT,
+    "WorkflowContinuedAsNew": WorkflowStatus.CONTINUED_AS_NEW,
+}
+
+
+class SequenceContiguityViolation(Lagged):
+    error_type = "SequenceContiguityViolation"
+
+
+class _Complete(Exception):
+    """The per_workflow target reached its terminal event: close 1000."""
+
+
+def frame_text(published: Published) -> str:
+    namespace = json.dumps(published.namespace)
+    return f'{{"namespace":{namespace},"event":{published.event_text}}}'
+
+
+async def stream_events(request: web.Request) -> web.WebSocketResponse:
+    state = state_of(request)
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    state.sockets.add(ws)
+    state.sockets_closed.clear()
+    session = _Session(state, ws, request)
+    try:
+        await session.run()
+    finally:
+        state.sockets.discard(ws)
+        if not state.sockets:
+            state.sockets_closed.set()
+    return ws
+
+
+class _Session:
+    def __init__(self, state: ServerState, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self.state = state
+        self.ws = ws
+        self.identity = identity_of(request)
+        self.subscription: Subscription | None = None
+
+    async def run(self) -> None:
+        try:
+            subscribe = await self._read_subscription()
+            if subscribe is None:
+                return  # the client left (or closed) before subscribing: nothing to say
+            pump = asyncio.create_task(self._serve(subscribe))
+            reader = asyncio.create_task(self._read_until_closed())
+            done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if pump not in done:  # the client went away first
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pump
+                return
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            await pump
+        except _Complete:
+            self._ended("complete")
+            await self._close(WSCloseCode.OK, "subscription complete")
+        except AionError as exc:
+            self._ended(exc.code)
+            await self._fail(exc)
+        finally:
+            if self.subscription is not None:
+                self.subscription.close()
+
+    async def _read_subscription(self) -> m.Subscribe | None:
+        try:
+            message = await self.ws.receive(timeout=SUBSCRIBE_TIMEOUT)
+        except TimeoutError:
+            raise InvalidInput("no subscription frame within 60 s") from None
+        if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            return None
+        try:
+            data = json.loads(message.data)
+        except ValueError as exc:
+            raise InvalidInput(f"invalid subscription: malformed JSON: {exc}") from None
+        if isinstance(data, dict) and set(data) == {"subscription"}:
+            data = data["subscription"]
+        try:
+            return m.Subscribe.model_validate_json(json.dumps(data))
+        except ValidationError as exc:
+            raise InvalidInput(describe_validation_error(exc, "subscription")) from None
+
+    async def _read_until_closed(self) -> None:
+        """Drain client frames (further subscriptions are ignored) until the socket closes."""
+        while True:
+            message = await self.ws.receive()
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
+                                WSMsgType.ERROR):  # fmt: skip
+                return
+
+    async def _serve(self, subscribe: m.Subscribe) -> None:
+        if subscribe.per_workflow is not None:
+            await self._per_workflow(subscribe.per_workflow)
+        elif subscribe.firehose is not None:
+            namespace = subscribe.firehose.namespace
+            self.identity.require(namespace)
+            await self._live(self._attach(lambda p: p.namespace == namespace, "firehose"))
+        elif subscribe.filtered is not None:
+            self.identity.require(subscribe.filtered.namespace)
+            await self._live(self._attach(_filtered(subscribe.filtered), "filtered"))
+
+    def _attach(
+        self, accepts: Callable[[Published], bool], kind: str, workflow_id: str | None = None
+    ) -> Subscription:
+        self.subscription = self.state.broadcaster.subscribe(
+            asyncio.get_running_loop(),
+            accepts,
+            bound=self.state.config.outbound_buffer,
+            workflow_id=workflow_id,
+            kind=kind,
+        )
+        return self.subscription
+
+    async def _live(self, subscription: Subscription) -> None:
+        while True:
+            await self._send(await subscription.get())
+
+    async def _per_workflow(self, spec: m.PerWorkflow) -> None:
+        namespace, workflow_id = spec.namespace, spec.workflow_id
+        self.identity.require(namespace)
+        subscription = self._attach(  # attach first: nothing committed from now on is missed
+            lambda p: p.event.workflow_id == workflow_id and p.namespace == namespace,
+            "per_workflow",
+            workflow_id,
+        )
+        summary = await self.state.access.summary(workflow_id)
+        if summary is None or summary.namespace != namespace:
+            raise WorkflowNotFound(workflow_id)
+        head = await self.state.access.head_seq(workflow_id)
+        cursor = spec.resume_from_seq
+        if cursor is None:
+            last = head
+        elif cursor == 0:
+            raise InvalidInput("resume_from_seq starts at 1 (the first event); 0 is not a cursor")
+        elif cursor > head + 1:
+            raise ResumeCursorAheadOfHistory(
+                f"resume_from_seq {cursor} is beyond the history head {head} "
+                f"(the largest valid cursor is {head + 1})"
+            )
+        else:
+            history = await self.state.engine.history_async(workflow_id, cursor)
+            last = cursor - 1
+            for index, event in enumerate(history):
+                await self._send(Published(event, namespace, summary.workflow_type))
+                last = event.seq
+                if event.type in TERMINAL_EVENT_TYPES and index == len(history) - 1:
+                    raise _Complete
+        while True:
+            published = await subscription.get()
+            seq = published.event.seq
+            if seq <= last:
+                continue  # already sent from history
+            if seq != last + 1:
+                raise SequenceContiguityViolation(
+                    f"live event seq {seq} does not follow {last}; resume from {last + 1}"
+                )
+            await self._send(published)
+            last = seq
+            if published.event.type in TERMINAL_EVENT_TYPES:
+                raise _Complete
+
+    async def _send(self, published: Published) -> None:
+        async with asyncio.timeout(self.state.config.send_timeout_seconds):
+            await self.ws.send_str(frame_text(published))
+        self.state.metrics.stream_frames.inc()
+
+    async def _fail(self, error: AionError) -> None:
+        """One error frame, then close 1011 with the code as reason; never more data."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.ws.send_str(json.dumps({"error": error.to_wire()}))
+        await self._close(WSCloseCode.INTERNAL_ERROR, error.code)
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.ws.close(code=code, message=reason.encode())
+
+    def _ended(self, how: str) -> None:
+        self.state.metrics.stream_endings.inc(reason=how)
+
+
+def _filtered(spec: m.Filtered) -> Callable[[Published], bool]:
+    namespace, workflow_type, status = spec.namespace, spec.workflow_type, spec.status
+
+    def accepts(published: Published) -> bool:
+        if published.namespace != namespace:
+            return False
+        if workflow_type is not None and published.workflow_type != workflow_type:
+            return False
+        if status is not None:
+            event_status = _STATUS_OF_TERMINAL.get(published.event.type, WorkflowStatus.RUNNING)
+            return event_status == status
+        return True
+
+    return accepts
