@@ -8,8 +8,6 @@ a workflow of another namespace and a missing one both raise the same
 
 from __future__ import annotations
 
-import asyncio
-
 from aionactors import Engine, WorkflowSummary
 from aionactors.core import NotRunning, WorkflowNotFound
 from transports.auth import Identity
@@ -21,10 +19,10 @@ class EngineAccess:
 
     async def summary(self, workflow_id: str) -> WorkflowSummary | None:
         """The visibility row (one indexed read, not a history replay)."""
-        return await asyncio.to_thread(self.engine.store.get_summary, workflow_id)
+        return await self.engine.summary_async(workflow_id)
 
     async def head_seq(self, workflow_id: str) -> int:
-        return await asyncio.to_thread(self.engine.store.head_seq, workflow_id)
+        return await self.engine.head_seq_async(workflow_id)
 
     async def owned(self, identity: Identity, namespace: str, workflow_id: str) -> WorkflowSummary:
         """The workflow's summary if the caller may see it in ``namespace``."""

@@ -16,7 +16,7 @@ import time
 from aiohttp import WSCloseCode, web
 
 from aionactors import Engine
-from aionactors.engine.broadcaster import Broadcaster
+from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
 from transports.config import ServerConfig

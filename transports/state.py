@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from aionactors import Engine
-from aionactors.engine.broadcaster import Broadcaster
+from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, Identity
 from transports.config import ServerConfig

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from aionactors import AionError, WorkflowStatus
 from aionactors.core import TERMINAL_EVENT_TYPES, InvalidInput, WorkflowNotFound
-from aionactors.engine.broadcaster import Lagged, Published, Subscription
+from aionactors.engine import Lagged, Published, Subscription
 from transports import models as m
 from transports.errors import ResumeCursorAheadOfHistory, describe_validation_error
 from transports.state import ServerState, identity_of, state_of

@@ -1,5 +1,6 @@
 """The engine: workflow actors under supervision, group-commit writer, timers, activities."""
 
+from aionactors.engine.broadcaster import Broadcaster, Lagged, Published, Subscription
 from aionactors.engine.clock import Clock, ManualClock, SystemClock
 from aionactors.engine.engine import Engine
 from aionactors.engine.models import EngineSettings, WorkflowDescription, WorkflowHandle
@@ -13,12 +14,16 @@ from aionactors.engine.outcomes import (
 from aionactors.engine.workflow_actor import QueryFailed, UnknownQuery
 
 __all__ = [
+    "Broadcaster",
     "Clock",
     "Engine",
     "EngineSettings",
+    "Lagged",
     "ManualClock",
+    "Published",
     "QueryFailed",
     "ResultTimeout",
+    "Subscription",
     "SystemClock",
     "UnknownQuery",
     "WorkflowCancelledError",

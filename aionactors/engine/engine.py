@@ -61,6 +61,7 @@ from aionactors.engine.runtime import Runtime
 from aionactors.engine.timers import TimerService
 from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor
 from aionactors.engine.writer import GroupCommitWriter
+from aionactors.schedule import Schedules
 from aionactors.store.contract import EventStore
 from aionactors.store.urls import open_store
 from aionactors.workflow.driver import ensure_json
@@ -88,6 +89,8 @@ class Engine:
         self.schema = schema
         self._closed = False
         self._draining = False
+        self.schedules: Schedules | None = None
+        """Cron and interval schedules (``aionactors.schedule``), started by :meth:`open`."""
         self.writer = GroupCommitWriter(store)
         self.waiters = TerminalWaiters()
         self.writer.add_listener(self.waiters.on_commit)
@@ -156,6 +159,8 @@ class Engine:
             schema,
         )
         engine.recover()
+        if engine.settings.schedules:
+            engine.schedules = Schedules.start(engine)
         return engine
 
     # ---- wiring ------------------------------------------------------------------------
@@ -276,6 +281,9 @@ class Engine:
             summary = self.store.get_summary(workflow_id)
             if summary is None or not summary.status.is_terminal:
                 raise AlreadyExists(f"workflow {workflow_id!r} is already running")
+            if summary.namespace != namespace:
+                # A finished id may start again, but never into another namespace's history.
+                raise AlreadyExists(f"workflow id {workflow_id!r} is taken in another namespace")
             parent_run = summary.run_id
             self.residency.evict(workflow_id)
         run_id = new_id()
@@ -401,6 +409,14 @@ class Engine:
     def count_workflows(self, **filter_fields: Any) -> int:
         return self.store.count(WorkflowFilter(**filter_fields))
 
+    def summary(self, workflow_id: str) -> WorkflowSummary | None:
+        """The workflow's visibility row (status, type, namespace...), read without replay."""
+        return self.store.get_summary(workflow_id)
+
+    def head_seq(self, workflow_id: str) -> int:
+        """The seq of the workflow's last recorded event (0 if it has none)."""
+        return self.store.head_seq(workflow_id)
+
     def _require(self, workflow_id: str) -> WorkflowSummary:
         summary = self.store.get_summary(workflow_id)
         if summary is None:
@@ -441,6 +457,8 @@ class Engine:
         """Stop everything; no engine thread outlives this call."""
         if self._closed:
             return
+        if self.schedules is not None:
+            self.schedules.stop()  # no new ticks while the rest winds down
         self._closed = True
         self._sweeper.cancel()
         self.timers.close()
@@ -468,6 +486,8 @@ class Engine:
     result_async = AsyncTwin()
     describe_async = AsyncTwin()
     history_async = AsyncTwin()
+    summary_async = AsyncTwin()
+    head_seq_async = AsyncTwin()
     list_workflows_async = AsyncTwin()
     count_workflows_async = AsyncTwin()
     shutdown_async = AsyncTwin()

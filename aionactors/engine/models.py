@@ -39,6 +39,8 @@ class EngineSettings(BaseModel):
     query_timeout: float = 10.0
     max_restarts: int = 1_000
     restart_period: float = 10.0
+    schedules: bool = True
+    """Run the schedule evaluators (cron and interval schedules) in this engine."""
 
 
 class AsyncTwin:
