@@ -39,9 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
     serve.add_argument("--config", type=Path, help="TOML config file")
-    from transports.commands import add_workflow_commands  # the client side of the server
+    from transports.commands import add_schedule_commands, add_workflow_commands
 
-    add_workflow_commands(commands)
+    add_workflow_commands(commands)  # the client side of the server
+    add_schedule_commands(commands)
     return parser
 
 
@@ -74,10 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args.db, out=sys.stdout)
     if args.command == "serve":
         return _serve(args)
-    if args.command == "workflow":
-        from transports.commands import run_workflow_command
+    if args.command in ("workflow", "schedule"):
+        from transports.commands import run_client_command
 
-        return run_workflow_command(args)
+        return run_client_command(args)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

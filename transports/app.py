@@ -25,6 +25,7 @@ from transports.jwt import JwtVerifier
 from transports.metrics import ServerMetrics
 from transports.ops import install_gauges, ops_routes
 from transports.routes import workflow_routes
+from transports.schedule_routes import schedule_routes
 from transports.state import IDENTITY, STATE, ServerState, state_of
 
 _STREAM_PATH = "/events/stream"
@@ -68,7 +69,8 @@ def create_app(
         config=config,
         auth=auth or authenticator_for(config),
     )
-    state.routes = [*workflow_routes(engine), *ops_routes()]
+    schedules = schedule_routes() if engine.schedules is not None else []
+    state.routes = [*workflow_routes(engine), *schedules, *ops_routes()]
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,

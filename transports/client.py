@@ -179,6 +179,47 @@ class AionClient:
         answer = await self._get("/workflows/count", {"namespace": self.namespace, **filters})
         return int(answer["count"])
 
+    # ---- schedules ---------------------------------------------------------------------
+    async def create_schedule(
+        self,
+        spec: dict[str, Any],
+        workflow_type: str,
+        *,
+        schedule_id: str | None = None,
+        **config: Any,
+    ) -> dict[str, Any]:
+        """``{schedule_id, state}``; config as in PROTOCOL.md (input, overlap_policy, ...)."""
+        body = {"spec": spec, "workflow_type": workflow_type, "schedule_id": schedule_id, **config}
+        return await self._post("/schedules", body)
+
+    async def schedules(self) -> list[dict[str, Any]]:
+        return (await self._get("/schedules", {"namespace": self.namespace}))["schedules"]
+
+    async def schedule(self, schedule_id: str) -> dict[str, Any]:
+        return await self._schedule_call("GET", schedule_id)
+
+    async def update_schedule(
+        self, schedule_id: str, spec: dict[str, Any], workflow_type: str, **config: Any
+    ) -> dict[str, Any]:
+        body = {"namespace": self.namespace, "spec": spec, "workflow_type": workflow_type, **config}
+        return await self._schedule_call("PUT", schedule_id, body=body)
+
+    async def delete_schedule(self, schedule_id: str) -> None:
+        await self._schedule_call("DELETE", schedule_id)
+
+    async def schedule_action(self, schedule_id: str, action: str) -> dict[str, Any]:
+        """``pause``, ``resume`` or ``trigger``; returns the schedule's state."""
+        return await self._schedule_call("POST", schedule_id, f"/{action}")
+
+    async def _schedule_call(
+        self, method: str, schedule_id: str, suffix: str = "", body: Any = None
+    ) -> Any:
+        url = f"{self.base_url}/schedules/{schedule_id}{suffix}"
+        params = {"namespace": self.namespace}
+        async with self._http().request(method, url, params=params, json=body) as response:
+            answer = await _answer(response)
+        return answer.get("state", answer)
+
     # ---- the event stream ------------------------------------------------------------
     async def watch(
         self, workflow_id: str, *, from_seq: int | None = 1

@@ -1,4 +1,4 @@
-"""``aionactors workflow ...``: the HTTP client's calls as shell commands (JSON out)."""
+"""``aionactors workflow|schedule ...``: the HTTP client's calls as shell commands (JSON out)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,61 @@ def add_workflow_commands(commands: Any) -> None:
     watch.add_argument("--from-seq", type=int, default=1)
 
 
+def add_schedule_commands(commands: Any) -> None:
+    """Register ``schedule <verb>`` on the top-level subparsers."""
+    schedule = commands.add_parser("schedule", help="manage schedules on a running server")
+    schedule.add_argument("--server", default=DEFAULT_SERVER, help=f"default {DEFAULT_SERVER}")
+    schedule.add_argument("--namespace", default="default")
+    schedule.add_argument("--token", help="bearer token (JWT auth mode)")
+    verbs = schedule.add_subparsers(dest="verb", required=True)
+    create = verbs.add_parser("create", help="create a schedule; prints its state")
+    create.add_argument("workflow_type")
+    when = create.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", help="cron expression, e.g. '*/5 * * * *'")
+    when.add_argument("--every", type=float, help="interval in seconds")
+    create.add_argument("--timezone", default="UTC")
+    create.add_argument("--id", dest="schedule_id")
+    create.add_argument("--input", type=_json, default=None, help="JSON input for each run")
+    create.add_argument("--overlap", dest="overlap_policy", help="skip, buffer_one, ...")
+    create.add_argument("--catch-up", dest="catch_up_policy", help="skip, one or all")
+    verbs.add_parser("list", help="the namespace's schedules")
+    for verb, help_text in (
+        ("describe", "state, next fire times and recent executions"),
+        ("pause", "stop firing"),
+        ("resume", "fire again from now on"),
+        ("trigger", "fire now"),
+        ("delete", "delete (runs in progress go on)"),
+    ):
+        verbs.add_parser(verb, help=help_text).add_argument("schedule_id")
+
+
+async def _schedule_call(args: argparse.Namespace, client: AionClient) -> Any:
+    match args.verb:
+        case "create":
+            spec: dict[str, Any] = (
+                {"cron": args.cron, "timezone": args.timezone}
+                if args.cron
+                else {"every_seconds": args.every}
+            )
+            options = {
+                name: value
+                for name in ("input", "overlap_policy", "catch_up_policy")
+                if (value := getattr(args, name)) is not None
+            }
+            return await client.create_schedule(
+                spec, args.workflow_type, schedule_id=args.schedule_id, **options
+            )
+        case "list":
+            return await client.schedules()
+        case "describe":
+            return await client.schedule(args.schedule_id)
+        case "delete":
+            await client.delete_schedule(args.schedule_id)
+            return {}
+        case verb:
+            return await client.schedule_action(args.schedule_id, verb)
+
+
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
@@ -88,12 +143,13 @@ async def _call(args: argparse.Namespace, client: AionClient) -> Any:
     raise ValueError(f"unknown workflow command {args.verb!r}")  # pragma: no cover
 
 
-def run_workflow_command(args: argparse.Namespace) -> int:
-    """Run one ``workflow`` command; errors print the server's envelope and exit 1."""
+def run_client_command(args: argparse.Namespace) -> int:
+    """Run one ``workflow`` or ``schedule`` command; errors print the envelope and exit 1."""
+    call = _call if args.command == "workflow" else _schedule_call
 
     async def go() -> Any:
         async with AionClient(args.server, namespace=args.namespace, token=args.token) as client:
-            return await _call(args, client)
+            return await call(args, client)
 
     try:
         answer = asyncio.run(go())
