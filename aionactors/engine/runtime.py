@@ -46,7 +46,7 @@ class Runtime:
     """Histories just written by a start, so the first activation need not read them back."""
 
     def history_of(self, workflow_id: str) -> list[Event]:
+        # Nothing else can write a just-started history before its first actor runs:
+        # every later event of it is recorded by that actor.
         fresh = self.fresh_starts.pop(workflow_id, None)
-        if fresh is not None and self.store.head_seq(workflow_id) == fresh[-1].seq:
-            return fresh
-        return self.store.read_history(workflow_id)
+        return fresh if fresh is not None else self.store.read_history(workflow_id)

@@ -115,8 +115,12 @@ class SqlEventStore(EventStore):
     def _execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self._dialect(sql), tuple(params))
 
+    def _reading(self) -> AbstractContextManager[Any]:
+        """A cursor for reads (a read-only transaction unless the backend has better)."""
+        return self._transaction(commit=False)
+
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with storage_errors("reading"), self._transaction(commit=False) as cursor:
+        with storage_errors("reading"), self._reading() as cursor:
             self._execute(cursor, sql, params)
             return list(cursor.fetchall())
 
@@ -240,7 +244,7 @@ class SqlEventStore(EventStore):
         return [_to_event(workflow_id, row.originator_version, row.state) for row in rows]
 
     def head_seq(self, workflow_id: str) -> int:
-        with storage_errors("reading head"), self._transaction(commit=False) as cursor:
+        with storage_errors("reading head"), self._reading() as cursor:
             return self._head_in(cursor, workflow_id)
 
     def list_workflow_ids(self) -> list[str]:

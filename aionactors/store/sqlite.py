@@ -3,13 +3,16 @@ and packages; eventsourcing's SQLite recorder runs it in WAL mode with every com
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
+from aionactors.core.errors import StoreError
 from aionactors.store.sql import EVENTS_TABLE, SqlEventStore
 
 
@@ -32,6 +35,16 @@ class SQLiteStore(SqlEventStore):
 
     def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self._datastore.transaction(commit=commit)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        # A lone SELECT in autocommit mode is its own consistent snapshot: no BEGIN and
+        # ROLLBACK round trips around it.
+        with self._datastore.get_connection(commit=False) as connection:
+            try:
+                yield connection.cursor()
+            except sqlite3.Error as exc:
+                raise StoreError(f"reading failed: {exc}") from exc
 
     def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
         # One executemany (the recorder's own statement) instead of a call per event.
