@@ -15,6 +15,8 @@ def utc_now() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Normalise an aware datetime to UTC; refuse naive ones (their zone is a guess)."""
+    if value.tzinfo is UTC:
+        return value  # the common case, on every event validation
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a timezone (RFC 3339 with Z or an offset)")
     return value.astimezone(UTC)

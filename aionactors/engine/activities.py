@@ -189,6 +189,8 @@ class ActivityExecutor:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._in_flight: dict[tuple[str, int], _Attempt] = {}
+        self._by_workflow: dict[str, set[int]] = {}
+        """In-flight activity ids per workflow, so cancelling a workflow's is not a scan."""
         self._delivering: Counter[int] = Counter()  # thread id -> on_done calls running
         self._closed = False
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -216,6 +218,7 @@ class ActivityExecutor:
                 )
             attempt = _Attempt(task, on_done, self._clock, self._lock)
             self._in_flight[key] = attempt
+            self._by_workflow.setdefault(task.workflow_id, set()).add(task.activity_id)
             if task.delay > 0:
                 attempt.timers.append(
                     self._clock.call_later(task.delay, lambda: self._launch(attempt))
@@ -234,7 +237,8 @@ class ActivityExecutor:
     def cancel_workflow(self, workflow_id: str) -> int:
         """Cancel every in-flight attempt of ``workflow_id``; returns how many."""
         with self._lock:
-            attempts = [a for (wf, _), a in self._in_flight.items() if wf == workflow_id]
+            ids = self._by_workflow.get(workflow_id, ())
+            attempts = [self._in_flight[(workflow_id, i)] for i in ids]
         return sum(self._settle(a, ActivityWasCancelled(a.task)) for a in attempts)
 
     def in_flight(self, workflow_id: str, activity_id: int) -> ActivityTask | None:
@@ -257,6 +261,7 @@ class ActivityExecutor:
             self._closed = True
             abandoned = list(self._in_flight.values())
             self._in_flight.clear()
+            self._by_workflow.clear()
             for attempt in abandoned:
                 attempt.settled = True
                 attempt.stop()
@@ -376,6 +381,11 @@ class ActivityExecutor:
             key = (attempt.task.workflow_id, attempt.task.activity_id)
             if self._in_flight.get(key) is attempt:
                 del self._in_flight[key]
+                ids = self._by_workflow.get(key[0])
+                if ids is not None:
+                    ids.discard(key[1])
+                    if not ids:
+                        del self._by_workflow[key[0]]
             attempt.stop()
             if self._closed:
                 return False
