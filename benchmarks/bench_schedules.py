@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aionactors import Engine, workflow
 from aionactors.core.events import Event
 from aionactors.core.schedules import ScheduleConfig
-from aionactors.schedule import Schedules, Seams, StartedRun, tick_workflow_id
+from aionactors.schedule import Seams, StartedRun, tick_workflow_id
 from aionactors.schedule.actor import ScheduleActor, ScheduleRuntime
 from aionactors.schedule.directory import Directory
 from aionactors.schedule.messages import Create, Describe, RunEnded, Wake
@@ -139,7 +139,8 @@ def run(schedules_n: int, every: float, seconds: float, overlap: str) -> dict[st
         engine = Engine.open(SQLiteStore(Path(tmp) / "bench.db"), workflows=[Tick])
         starts = StartTimes()
         engine.add_commit_listener(starts)
-        schedules = Schedules.start(engine)
+        schedules = engine.schedules
+        assert schedules is not None
         config = {
             "spec": {"every_seconds": every},
             "workflow_type": "bench_tick",

@@ -19,7 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aionactors import Engine, activity, workflow
-from aionactors.schedule import Schedules
 
 
 @activity.defn
@@ -42,7 +41,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "cron.db"
         engine = open_engine(db)
-        schedules = Schedules.start(engine)
+        schedules = engine.schedules  # the engine runs its schedules
+        assert schedules is not None
         state = schedules.create(
             {
                 "spec": {"cron": "*/2 * * * * *", "timezone": "Europe/Berlin"},
@@ -63,17 +63,16 @@ def main() -> None:
             result = engine.result(execution.workflow_id, timeout=10)
             print(f"    {execution.workflow_id:40} {execution.status:9} -> {result}")
 
-        schedules.stop()
         engine.shutdown()
         print("\nengine restarted on the same file ...")
         engine = open_engine(db)
-        schedules = Schedules.start(engine)
+        schedules = engine.schedules  # the engine runs its schedules
+        assert schedules is not None
         before = schedules.describe("heartbeat").triggered_count
         time.sleep(2.5)
         after = schedules.describe("heartbeat").triggered_count
         print(f"the schedule came back by itself and fired {after - before} more time(s)")
         schedules.delete("heartbeat")
-        schedules.stop()
         engine.shutdown()
 
 

@@ -64,7 +64,7 @@ from aionactors.engine.writer import GroupCommitWriter
 from aionactors.schedule import Schedules
 from aionactors.store.contract import EventStore
 from aionactors.store.urls import open_store
-from aionactors.workflow.driver import ensure_json
+from aionactors.workflow.state import ensure_json
 from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 
 _log = logging.getLogger(__name__)

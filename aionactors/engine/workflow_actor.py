@@ -56,11 +56,12 @@ from aionactors.workflow.commands import (
     StartChild,
     StartTimer,
 )
-from aionactors.workflow.driver import ActivityState, WorkflowDriver
+from aionactors.workflow.driver import WorkflowDriver
 from aionactors.workflow.errors import NonDeterminismError
 from aionactors.workflow.reopen import attempt_bases, effective_segment
 from aionactors.workflow.replayer import replay
 from aionactors.workflow.retry import NO_RETRY
+from aionactors.workflow.state import ActivityState
 
 _log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from aionactors.core.errors import (
     AlreadyExists,
     InvalidInput,
+    InvalidState,
     ScheduleNotFound,
     Unavailable,
 )
@@ -123,7 +124,16 @@ class Schedules:
 
     @classmethod
     def start(cls, engine: EngineLike, **options: Any) -> Schedules:
-        """Start an actor for every schedule in the store; each catches up and re-arms."""
+        """Start an actor for every schedule in the store; each catches up and re-arms.
+
+        One evaluator per store: an engine opened with ``schedules=True`` (the default)
+        already runs one as ``engine.schedules``.
+        """
+        if getattr(engine, "schedules", None) is not None:
+            raise InvalidState(
+                "this engine already runs its schedules: use engine.schedules, or open the"
+                " engine with schedules=False to run them yourself"
+            )
         schedules = cls(engine, **options)
         with schedules._lock:
             for schedule_id in schedules._seams.source.schedule_ids():

@@ -36,7 +36,6 @@ from aionactors.workflow.api import (
 )
 from aionactors.workflow.commands import ParentClosePolicy
 from aionactors.workflow.definition import WorkflowDefinition, defn, query, run, signal
-from aionactors.workflow.driver import WorkflowInfo
 from aionactors.workflow.errors import (
     ActivityFailure,
     CancelledError,
@@ -46,6 +45,7 @@ from aionactors.workflow.errors import (
     NotInWorkflowError,
 )
 from aionactors.workflow.retry import RetryPolicy
+from aionactors.workflow.state import WorkflowInfo
 
 __all__ = [
     "ActivityFailure",

@@ -21,10 +21,10 @@ from aionactors.workflow.activity import activity_definition
 from aionactors.workflow.commands import ActivityOptions, ParentClosePolicy
 from aionactors.workflow.context import current
 from aionactors.workflow.definition import workflow_definition
-from aionactors.workflow.driver import WorkflowInfo, ensure_json
 from aionactors.workflow.errors import ContinueAsNewRequest
 from aionactors.workflow.retry import RetryPolicy
 from aionactors.workflow.scheduler import WorkflowFuture
+from aionactors.workflow.state import WorkflowInfo, ensure_json
 
 Duration = timedelta | float | int
 

@@ -16,11 +16,8 @@ import random
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-
-from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from aionactors.core import events as ev
 from aionactors.core.errors import InvalidInput
@@ -53,53 +50,13 @@ from aionactors.workflow.errors import (
     NonDeterminismError,
 )
 from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
-
-_JSON: TypeAdapter[JsonValue] = TypeAdapter(JsonValue)
-
-
-def ensure_json(value: Any, what: str) -> Any:
-    """Refuse values that cannot be recorded as JSON, naming what they were for."""
-    try:
-        _JSON.validate_python(value, strict=True)
-    except ValidationError as exc:
-        raise TypeError(f"{what} must be a JSON value: {exc.errors()[0]['msg']}") from None
-    return value
-
-
-@dataclass(frozen=True)
-class WorkflowInfo:
-    workflow_id: str
-    run_id: str
-    workflow_type: str
-    namespace: str
-    started_at: datetime
-    parent_workflow_id: str | None
-    is_replaying: bool
-
-
-@dataclass
-class ActivityState:
-    command: ScheduleActivity
-    future: WorkflowFuture
-    attempt: int = 0
-    settled: bool = False
-
-
-@dataclass
-class TimerState:
-    command: StartTimer
-    future: WorkflowFuture
-    settled: bool = False
-    recorded: bool = field(default=False)
-
-
-@dataclass
-class ChildState:
-    command: StartChild
-    future: WorkflowFuture
-    recorded: bool = False
-    settled: bool = False
-
+from aionactors.workflow.state import (
+    ActivityState,
+    ChildState,
+    TimerState,
+    WorkflowInfo,
+    ensure_json,
+)
 
 Terminal = CompleteWorkflow | FailWorkflow | ContinueAsNew
 

@@ -55,8 +55,8 @@ class Harness:
 
     def open(self) -> None:
         self.engine = Engine.open(
-            SQLiteStore(self.path), clock=self.clock, workflows=[Quick, Waiter]
-        )
+            SQLiteStore(self.path), clock=self.clock, workflows=[Quick, Waiter], schedules=False
+        )  # the harness runs its own Schedules (with seams it may wrap)
         self.watch = CommitWatch(self.engine)
         seams = engine_seams(self.engine)
         if self.wrap_seams is not None:

@@ -265,6 +265,7 @@ def test_an_engine_with_a_search_attribute_schema_accepts_schedule_runs(tmp_path
         clock=clock,
         workflows=[Quick],
         search_attributes={"team": "String"},
+        schedules=False,
     )
     schedules = Schedules.start(engine)
     try:
