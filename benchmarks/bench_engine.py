@@ -29,7 +29,6 @@ from aionactors.store import SQLiteStore
 from aionactors.workflow.driver import WorkflowDriver
 from benchmarks.common import print_table, write_results
 
-
 STARTERS = 64
 """Threads starting workflows concurrently in the concurrent workload."""
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
