@@ -73,9 +73,11 @@ def wait_for(engine: Engine, workflow_id: str, event_type: str) -> None:
     """Block until the workflow's history holds an event of this type (no polling loop)."""
     seen = threading.Event()
     engine.add_commit_listener(
-        lambda events: seen.set()
-        if any(e.workflow_id == workflow_id and e.type == event_type for e in events)
-        else None
+        lambda events: (
+            seen.set()
+            if any(e.workflow_id == workflow_id and e.type == event_type for e in events)
+            else None
+        )
     )
     if not any(e.type == event_type for e in engine.history(workflow_id)):
         seen.wait(30)
