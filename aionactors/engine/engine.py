@@ -69,6 +69,17 @@ from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 
 _log = logging.getLogger(__name__)
 _DELIVERY_ATTEMPTS = 100
+_RECOVERY_BATCH = 32
+"""Workflows replaying at once during recovery: enough to overlap I/O, few enough that
+thousands of them never queue for store connections or threads all at once."""
+
+
+def _await_booted(refs: list[pykka.ActorRef[Any]]) -> None:
+    """Wait until each actor has replayed (its first message is handled after its boot)."""
+    for ref in refs:
+        with contextlib.suppress(pykka.ActorDeadError, pykka.Timeout):
+            ref.ask(msg.Ping(), timeout=120)
+    refs.clear()
 
 
 class Engine:
@@ -233,11 +244,15 @@ class Engine:
                 limit=MAX_PAGE_SIZE,
             )
         ).workflows
+        booting: list[pykka.ActorRef[Any]] = []
         for workflow_id in [*active, *(s.workflow_id for s in compensating)]:
             try:
-                self.residency.ref_for(workflow_id)
+                booting.append(self.residency.ref_for(workflow_id))
             except Exception:
                 _log.exception("recovery of workflow %s failed; the others go on", workflow_id)
+            if len(booting) >= _RECOVERY_BATCH:
+                _await_booted(booting)
+        _await_booted(booting)
         return len(active)
 
     def _start_successor(self, workflow_id: str, history: list[ev.Event]) -> None:

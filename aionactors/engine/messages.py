@@ -89,6 +89,11 @@ class PauseRun:
 
 
 @dataclass(frozen=True)
+class Ping:
+    """Ask: answered once the actor has booted (replayed): recovery paces itself on it."""
+
+
+@dataclass(frozen=True)
 class ResumeRun:
     """Ask: record WorkflowResumed and release held dispatch."""
 

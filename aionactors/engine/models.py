@@ -37,7 +37,10 @@ class EngineSettings(BaseModel):
     sweep_interval: float = 5.0
     activity_workers: int = 32
     query_timeout: float = 10.0
-    max_restarts: int = 1_000
+    max_restarts: int = 1_000_000
+    """Crashes of workflow actors tolerated per ``restart_period`` before the workflow
+    supervisor gives up on all of them: so high that it only stops a runaway engine (a
+    crash-looping workflow is slowed by restart backoff, not allowed to take the rest down)."""
     restart_period: float = 10.0
     schedules: bool = True
     """Run the schedule evaluators (cron and interval schedules) in this engine."""

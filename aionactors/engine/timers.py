@@ -28,6 +28,7 @@ class TimerService:
         self._deliver = deliver
         self._lock = threading.Lock()
         self._armed: dict[str, dict[TimerId, Cancellable]] = {}
+        self._fire_at: dict[tuple[str, TimerId], datetime] = {}
         self._closed = False
 
     def load(self) -> int:
@@ -42,6 +43,15 @@ class TimerService:
         self._store.schedule_timer(workflow_id, timer_id, fire_at)
         self._arm(workflow_id, timer_id, fire_at)
 
+    def ensure(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        """Schedule the timer unless it is already armed for that time (a replayed run's
+        timers usually are: ``load`` armed every stored row at startup)."""
+        with self._lock:
+            armed = self._armed.get(workflow_id, {}).get(timer_id)
+            if armed is not None and self._fire_at.get((workflow_id, timer_id)) == fire_at:
+                return
+        self.schedule(workflow_id, timer_id, fire_at)
+
     def cancel(self, workflow_id: str, timer_id: TimerId) -> None:
         self._disarm(workflow_id, timer_id)
         self._store.cancel_timer(workflow_id, timer_id)
@@ -52,6 +62,8 @@ class TimerService:
     def cancel_all(self, workflow_id: str) -> None:
         with self._lock:
             armed = self._armed.pop(workflow_id, {})
+            for timer_id in armed:
+                self._fire_at.pop((workflow_id, timer_id), None)
         for timer_id, handle in armed.items():
             handle.cancel()
             self._store.cancel_timer(workflow_id, timer_id)
@@ -76,6 +88,7 @@ class TimerService:
             previous = self._armed.setdefault(workflow_id, {}).pop(timer_id, None)
             handle = self._clock.call_at(fire_at, fire)
             self._armed[workflow_id][timer_id] = handle
+            self._fire_at[(workflow_id, timer_id)] = fire_at
         if previous is not None:
             previous.cancel()
 
@@ -83,6 +96,7 @@ class TimerService:
         with self._lock:
             timers = self._armed.get(workflow_id)
             handle = timers.pop(timer_id, None) if timers else None
+            self._fire_at.pop((workflow_id, timer_id), None)
             if timers is not None and not timers:
                 del self._armed[workflow_id]
         if handle is not None:
@@ -92,6 +106,7 @@ class TimerService:
         with self._lock:
             self._closed = True
             armed, self._armed = self._armed, {}
+            self._fire_at.clear()
         for timers in armed.values():
             for handle in timers.values():
                 handle.cancel()

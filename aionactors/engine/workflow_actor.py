@@ -174,10 +174,10 @@ class WorkflowActor(pykka.ThreadingActor):
                 self._dispatch(state, attempt, delay=0.0)
         for timer_id, timer in list(driver.timers.items()):
             if not timer.settled and timer.recorded:
-                self._arm(timer_id, timer.command.fire_at)
+                self.rt.timers.ensure(self.workflow_id, timer_id, timer.command.fire_at)
         deadline = _live_deadline(segment)
         if deadline is not None:
-            self._arm(*deadline)
+            self.rt.timers.ensure(self.workflow_id, *deadline)
         for child in driver.children.values():
             if child.recorded and not child.settled:
                 self.rt.ops.ensure_child(self.workflow_id, self.namespace, child.command)
@@ -206,6 +206,8 @@ class WorkflowActor(pykka.ThreadingActor):
                 return self._on_pause(reason, operator)
             case msg.ResumeRun(operator=operator):
                 return self._on_resume(operator)
+            case msg.Ping():
+                return None
             case _:
                 raise TypeError(f"workflow actor got an unknown message {message!r}")
         return None
@@ -494,7 +496,7 @@ class _Crash:
     """Tell to self after a fault inside an ask: crash now, in a tell, so supervision acts."""
 
 
-_ASKS = (msg.DeliverSignal, msg.RunQuery, msg.CancelRun, msg.PauseRun, msg.ResumeRun)
+_ASKS = (msg.DeliverSignal, msg.RunQuery, msg.CancelRun, msg.PauseRun, msg.ResumeRun, msg.Ping)
 
 
 def _live_deadline(segment: list[ev.Event]) -> tuple[TimerId, Any] | None:
