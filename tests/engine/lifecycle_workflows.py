@@ -134,3 +134,39 @@ class Tagger:
 
 LIFECYCLE_WORKFLOWS = [Shipping, Order, Counter_, Booking, Slowpoke, Tagger]
 LIFECYCLE_ACTIVITIES = [reserve, release, book]
+
+
+@workflow.defn(name="relay")
+class Relay:
+    """A child that continues as new twice before it answers."""
+
+    @workflow.run
+    async def run(self, hops: int) -> str:
+        if hops > 0:
+            workflow.continue_as_new(hops - 1)
+        return "relayed"
+
+
+@workflow.defn(name="relay_parent")
+class RelayParent:
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_child_workflow(Relay, 2, workflow_id="relay-child")
+
+
+@workflow.defn(name="impatient")
+class Impatient:
+    """Tries to continue as new while an activity is still running."""
+
+    @workflow.run
+    async def run(self) -> str:
+        pending = workflow.execute_activity(reserve, "x")
+        try:
+            workflow.continue_as_new(None)
+        except RuntimeError as refused:
+            await pending
+            return str(refused)
+        return "not refused"
+
+
+LIFECYCLE_WORKFLOWS += [Relay, RelayParent, Impatient]

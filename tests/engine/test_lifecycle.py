@@ -263,3 +263,21 @@ def test_a_declared_schema_rejects_unregistered_and_mistyped_attributes(db_path,
             engine.result("typed", timeout=20)
     finally:
         engine.shutdown()
+
+
+def test_awaiting_a_child_follows_its_continue_as_new_chain(engine) -> None:
+    engine.start_workflow(lw.RelayParent, workflow_id="relay-parent")
+    assert engine.result("relay-parent", timeout=20) == "relayed"
+    chain = engine.describe("relay-child").runs
+    assert [r.status for r in chain] == [WorkflowStatus.CONTINUED_AS_NEW] * 2 + [
+        WorkflowStatus.COMPLETED
+    ]
+    parent = [e.type for e in engine.history("relay-parent")]
+    assert parent.count("ChildWorkflowCompleted") == 1
+
+
+def test_continue_as_new_is_refused_while_work_is_unresolved(engine) -> None:
+    engine.start_workflow(lw.Impatient, workflow_id="impatient")
+    refusal = engine.result("impatient", timeout=20)
+    assert refusal.startswith("continue_as_new refused: 1 activities")
+    assert engine.describe("impatient").runs[0].status == WorkflowStatus.COMPLETED
