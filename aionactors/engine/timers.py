@@ -80,6 +80,12 @@ class TimerService:
                 timers = self._armed.get(workflow_id, {})
                 if timers.get(timer_id) is not handle:
                     return
+                # Fired is no longer armed: if the firing is lost (the actor crashed with it
+                # in its mailbox), the replayed run's ``ensure`` arms it again.
+                del timers[timer_id]
+                if not timers:
+                    del self._armed[workflow_id]
+                self._fire_at.pop((workflow_id, timer_id), None)
             self._deliver(workflow_id, timer_id, fire_at)
 
         with self._lock:
