@@ -53,8 +53,8 @@ class LongHistory:
     @workflow.run
     async def run(self, activities: int) -> int:
         total = 0
-        for index in range(activities):
-            total = await workflow.execute_activity(step, total + index * 0)
+        for _ in range(activities):
+            total = await workflow.execute_activity(step, total)
         return total
 
 
