@@ -34,20 +34,40 @@ class Recorder:
         self._last_time = last_time
         self._writer = writer
         self._clock = clock
+        self._staged: list[Event] = []
 
-    def record(self, specs: list[EventSpec]) -> list[Event]:
+    def stage(self, specs: list[EventSpec]) -> list[Event]:
+        """Number and stamp events without writing them; :meth:`flush` writes them.
+
+        Lets an outcome and the commands the code issues in reply go in one append. Nothing
+        may be acted on before the flush: staged events are not durable.
+        """
         if not specs:
             return []
         now = self._clock.now()
         if self._last_time is not None and now < self._last_time:
             now = self._last_time
+        base = self.head + len(self._staged)
         events: list[Event] = [
-            cls(seq=self.head + offset, recorded_at=now, workflow_id=self.workflow_id, **fields)  # type: ignore[misc]
+            cls(seq=base + offset, recorded_at=now, workflow_id=self.workflow_id, **fields)  # type: ignore[misc]
             for offset, (cls, fields) in enumerate(specs, start=1)
         ]
-        self._writer.append(self.workflow_id, events, self.head)
-        self.head += len(events)
+        self._staged.extend(events)
         self._last_time = now
+        return events
+
+    def flush(self) -> None:
+        """Append everything staged, in one all-or-nothing append."""
+        if not self._staged:
+            return
+        staged, self._staged = self._staged, []
+        self._writer.append(self.workflow_id, staged, self.head)
+        self.head += len(staged)
+
+    def record(self, specs: list[EventSpec]) -> list[Event]:
+        """Stage and flush: durable when this returns."""
+        events = self.stage(specs)
+        self.flush()
         return events
 
     def record_one(self, cls: type[EventBase], **fields: Any) -> Event:

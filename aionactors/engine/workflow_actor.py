@@ -372,27 +372,35 @@ class WorkflowActor(pykka.ThreadingActor):
 
     # ---- recording and acting -----------------------------------------------------------
     def _apply_recorded(self, specs: list[EventSpec]) -> None:
-        """Record outcome events, show them to the code, then record what it asks next."""
+        """Show outcome events to the code, then record them with what it asks next.
+
+        The outcome and the commands it leads to go in one append; nothing is acted on
+        before that append commits (a crash in between replays from the last commit).
+        """
         driver = self.driver_()
-        for event in self.recorder_().record(specs):
+        for event in self.recorder_().stage(specs):
             driver.apply(event)
         self._progress()
 
     def _progress(self) -> None:
         """Record the code's new commands (their events), then carry them out."""
         driver = self.driver_()
+        issued: list[Command] = []
         while commands := driver.unmatched_commands():
             specs: list[EventSpec] = []
             for command in commands:
                 specs.extend(events_for(command, driver, self.attributes))
-            recorded = self.recorder_().record(specs)
-            for event in recorded:
+            for event in self.recorder_().stage(specs):
                 driver.apply(event)
-            for command in commands:
-                self._act(command)
+            issued.extend(commands)
             if any(isinstance(c, ContinueAsNew) for c in commands):
-                self._boot()  # the successor run, from its own WorkflowStarted
-                return
+                break
+        self.recorder_().flush()  # durable first, then acted on
+        for command in issued:
+            self._act(command)
+        if any(isinstance(c, ContinueAsNew) for c in issued):
+            self._boot()  # the successor run, from its own WorkflowStarted
+            return
         if driver.finished:
             self._after_code_ended()
 
