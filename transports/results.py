@@ -20,8 +20,7 @@ from aionactors import (
     WorkflowTimedOutError,
 )
 from aionactors.core import TERMINAL_EVENT_TYPES, current_lease_terminal, run_segment
-from aionactors.engine import Lagged, Published, Subscription, WorkflowOutcomeError
-from aionactors.engine.outcomes import outcome_of
+from aionactors.engine import Lagged, Published, Subscription, WorkflowOutcomeError, outcome_of
 from transports.state import ServerState
 
 _STATUS_OF_ERROR: dict[type[Exception], WorkflowStatus] = {

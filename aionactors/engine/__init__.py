@@ -10,6 +10,7 @@ from aionactors.engine.outcomes import (
     WorkflowFailedError,
     WorkflowOutcomeError,
     WorkflowTimedOutError,
+    outcome_of,
 )
 from aionactors.engine.workflow_actor import QueryFailed, UnknownQuery
 
@@ -32,4 +33,5 @@ __all__ = [
     "WorkflowHandle",
     "WorkflowOutcomeError",
     "WorkflowTimedOutError",
+    "outcome_of",
 ]
