@@ -1,4 +1,4 @@
-"""Server benchmarks: HTTP start+result round trips, and commit-to-delivery latency over WebSocket.
+"""Server benchmarks: HTTP start+signal+result round trips; WebSocket commit-to-delivery latency.
 
     python benchmarks/bench_server.py            # full run (about a minute)
     python benchmarks/bench_server.py --smoke    # tiny run, as CI does
@@ -134,9 +134,13 @@ async def round_trips(url: str, clients: int, total: int) -> dict[str, Any]:
             remaining -= 1
             started = time.perf_counter()
             async with session.post(
-                "/workflows/start", json={"workflow_type": "bench_greeter", "input": "x"}
+                "/workflows/start", json={"workflow_type": "bench_collector"}
             ) as response:
                 workflow_id = (await response.json())["workflow_id"]
+            async with session.post(
+                "/workflows/signal", json={"workflow_id": workflow_id, "signal_name": "finish"}
+            ) as response:
+                assert response.status == 200, await response.text()
             async with session.post(
                 "/workflows/result", json={"workflow_id": workflow_id, "wait_ms": 30_000}
             ) as response:
@@ -150,7 +154,7 @@ async def round_trips(url: str, clients: int, total: int) -> dict[str, Any]:
         await asyncio.gather(*(worker(session) for _ in range(clients)))
         elapsed = time.perf_counter() - began
     return {
-        "benchmark": f"start+result, {clients} concurrent clients",
+        "benchmark": f"start+signal+result, {clients} concurrent clients",
         "count": total,
         "seconds": round(elapsed, 3),
         "per_s": round(total / elapsed, 1),
