@@ -65,6 +65,12 @@ SearchAttributes = dict[str, SearchAttributeValue]
 SEARCH_ATTRIBUTES_ADAPTER: TypeAdapter[SearchAttributes] = TypeAdapter(SearchAttributes)
 
 
+def namespace_of(attributes: SearchAttributes) -> str:
+    """The owning namespace recorded in a workflow's attributes (``default`` if none)."""
+    value = attributes.get(NAMESPACE_ATTRIBUTE)
+    return value.data if isinstance(value, StringValue) else DEFAULT_NAMESPACE
+
+
 class SearchAttributeType(StrEnum):
     STRING = "String"
     INT = "Int"

@@ -24,10 +24,9 @@ from aionactors.core.events import (
 )
 from aionactors.core.search import (
     DEFAULT_NAMESPACE,
-    NAMESPACE_ATTRIBUTE,
     Predicate,
     SearchAttributes,
-    StringValue,
+    namespace_of,
 )
 from aionactors.core.status import LEASE_RESET_TYPES, LIFECYCLE_STATUS, WorkflowStatus
 from aionactors.core.timestamps import UtcDatetime, from_micros, to_micros
@@ -59,7 +58,7 @@ def apply_event(summary: WorkflowSummary | None, event: EventBase) -> WorkflowSu
         return WorkflowSummary(
             workflow_id=event.workflow_id,
             run_id=event.run_id,
-            namespace=_namespace(attributes),
+            namespace=namespace_of(attributes),
             workflow_type=event.workflow_type,
             started_at=event.recorded_at,
             parent=event.parent_workflow_id,
@@ -71,7 +70,7 @@ def apply_event(summary: WorkflowSummary | None, event: EventBase) -> WorkflowSu
     if isinstance(event, SearchAttributesUpdated):
         attributes = {**summary.search_attributes, **event.attributes}
         return summary.model_copy(
-            update={"search_attributes": attributes, "namespace": _namespace(attributes)}
+            update={"search_attributes": attributes, "namespace": namespace_of(attributes)}
         )
     status = LIFECYCLE_STATUS.get(kind)
     if status is None:
@@ -98,9 +97,13 @@ def summary_from_history(events: Iterable[EventBase]) -> WorkflowSummary | None:
     return apply_events(None, events)
 
 
-def _namespace(attributes: SearchAttributes) -> str:
-    value = attributes.get(NAMESPACE_ATTRIBUTE)
-    return value.data if isinstance(value, StringValue) else DEFAULT_NAMESPACE
+def attributes_of(events: Iterable[EventBase]) -> SearchAttributes:
+    """A history's search attributes: every SearchAttributesUpdated folded, later keys winning."""
+    attributes: SearchAttributes = {}
+    for event in events:
+        if isinstance(event, SearchAttributesUpdated):
+            attributes.update(event.attributes)
+    return attributes
 
 
 class WorkflowFilter(BaseModel):

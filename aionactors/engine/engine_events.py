@@ -25,6 +25,7 @@ from aionactors.core.search import (
     value_of,
 )
 from aionactors.core.status import last_run_segment
+from aionactors.core.visibility import attributes_of
 from aionactors.engine.workflow_actor import deadline_timer
 from aionactors.workflow.reopen import reopenable_activities
 
@@ -78,10 +79,7 @@ def successor_events(workflow_id: str, history: list[ev.Event], now: datetime) -
     continued = history[-1]
     assert isinstance(continued, ev.WorkflowContinuedAsNew)
     previous = next(e for e in reversed(history) if isinstance(e, ev.WorkflowStarted))
-    attributes: SearchAttributes = {}
-    for event in history:
-        if isinstance(event, ev.SearchAttributesUpdated):
-            attributes.update(event.attributes)
+    attributes = attributes_of(history)
     started = {
         "workflow_type": continued.workflow_type or previous.workflow_type,
         "input": continued.input,

@@ -23,14 +23,9 @@ from aionactors.core import events as ev
 from aionactors.core.errors import InvalidInput, InvalidState, NotRunning, WorkflowTypeNotFound
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityError, ActivityErrorKind, WorkflowError
-from aionactors.core.search import (
-    DEFAULT_NAMESPACE,
-    NAMESPACE_ATTRIBUTE,
-    BoolValue,
-    SearchAttributes,
-    StringValue,
-)
+from aionactors.core.search import DEFAULT_NAMESPACE, BoolValue, SearchAttributes, namespace_of
 from aionactors.core.status import WorkflowStatus, last_run_segment, status_from_events
+from aionactors.core.visibility import attributes_of
 from aionactors.engine import messages as msg
 from aionactors.engine.activities import (
     ActivityAttemptFailed,
@@ -149,11 +144,8 @@ class WorkflowActor(pykka.ThreadingActor):
         self._progress()
 
     def _read_attributes(self, segment: list[ev.Event]) -> None:
-        for event in segment:
-            if isinstance(event, ev.SearchAttributesUpdated):
-                self.attributes = {**self.attributes, **event.attributes}
-        value = self.attributes.get(NAMESPACE_ATTRIBUTE)
-        self.namespace = value.data if isinstance(value, StringValue) else DEFAULT_NAMESPACE
+        self.attributes = attributes_of(segment)
+        self.namespace = namespace_of(self.attributes)
 
     def _resume_in_flight(self, segment: list[ev.Event]) -> None:
         """After replay: re-dispatch activities, re-arm timers, start or settle children."""
