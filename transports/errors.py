@@ -58,11 +58,6 @@ class MethodNotAllowed(InvalidInput):
     error_type = "MethodNotAllowed"
 
 
-class QueryTimeout(AionError):
-    code = "query_timeout"
-    error_type = "QueryTimeout"
-
-
 class ResumeCursorAheadOfHistory(InvalidInput):
     error_type = "ResumeCursorAheadOfHistory"
 

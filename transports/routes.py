@@ -22,9 +22,9 @@ from aionactors.core import (
     WorkflowFilter,
     event_dict,
 )
+from aionactors.core.errors import QueryTimeout
 from aionactors.core.search import SEARCH_ATTRIBUTES_ADAPTER, TASK_QUEUE_ATTRIBUTE
 from transports import models as m
-from transports.errors import QueryTimeout
 from transports.parsing import read_body, read_query
 from transports.results import workflow_result
 from transports.state import Handler, RouteSpec, identity_of, state_of

@@ -74,6 +74,23 @@ class NotRunning(AionError):
     error_type = "WorkflowTerminal"
 
 
+class UnknownQuery(AionError):
+    code = "unknown_query"
+    error_type = "UnknownQuery"
+
+
+class QueryFailed(AionError):
+    """The workflow's query handler raised."""
+
+    code = "query_failed"
+    error_type = "QueryFailed"
+
+
+class QueryTimeout(AionError):
+    code = "query_timeout"
+    error_type = "QueryTimeout"
+
+
 class NamespaceDenied(AionError):
     code = "namespace_denied"
 

@@ -1,5 +1,6 @@
 """The engine: workflow actors under supervision, group-commit writer, timers, activities."""
 
+from aionactors.core.errors import QueryFailed, UnknownQuery
 from aionactors.engine.broadcaster import Broadcaster, Lagged, Published, Subscription
 from aionactors.engine.clock import Clock, ManualClock, SystemClock
 from aionactors.engine.engine import Engine
@@ -12,7 +13,6 @@ from aionactors.engine.outcomes import (
     WorkflowTimedOutError,
     outcome_of,
 )
-from aionactors.engine.workflow_actor import QueryFailed, UnknownQuery
 
 __all__ = [
     "Broadcaster",

@@ -20,7 +20,13 @@ from typing import Any
 import pykka
 
 from aionactors.core import events as ev
-from aionactors.core.errors import InvalidInput, InvalidState, NotRunning, WorkflowTypeNotFound
+from aionactors.core.errors import (
+    InvalidState,
+    NotRunning,
+    QueryFailed,
+    UnknownQuery,
+    WorkflowTypeNotFound,
+)
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityError, ActivityErrorKind, WorkflowError
 from aionactors.core.search import DEFAULT_NAMESPACE, BoolValue, SearchAttributes, namespace_of
@@ -62,16 +68,6 @@ _log = logging.getLogger(__name__)
 
 COMPENSATING_ATTRIBUTE = "aion.compensating"
 """Set while cancelled workflow code is still compensating, so recovery can find it."""
-
-
-class UnknownQuery(InvalidInput):
-    code = "unknown_query"
-    error_type = "UnknownQuery"
-
-
-class QueryFailed(InvalidInput):
-    code = "query_failed"
-    error_type = "QueryFailed"
 
 
 def deadline_timer(run_id: str) -> TimerId:
