@@ -36,7 +36,6 @@ from aionactors.core.search import (
 )
 from aionactors.core.status import WorkflowStatus, current_lease_terminal
 from aionactors.core.visibility import (
-    MAX_PAGE_SIZE,
     WorkflowFilter,
     WorkflowPage,
     WorkflowSummary,
@@ -235,15 +234,14 @@ class Engine:
         self.timers.load()
         sweep_continued_as_new(self.store, self._start_successor)
         active = self.store.list_active()
-        compensating = self.store.query(
+        compensating = self.store.scan(
             WorkflowFilter(
                 status=WorkflowStatus.CANCELLED,
                 search_attributes=(
                     Equals(name=COMPENSATING_ATTRIBUTE, value=BoolValue(data=True)),
                 ),
-                limit=MAX_PAGE_SIZE,
             )
-        ).workflows
+        )
         booting: list[pykka.ActorRef[Any]] = []
         for workflow_id in [*active, *(s.workflow_id for s in compensating)]:
             try:

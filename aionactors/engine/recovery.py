@@ -38,23 +38,16 @@ StartSuccessor = Callable[[str, list[ev.Event]], None]
 def sweep_continued_as_new(store: EventStore, start_successor: StartSuccessor) -> list[str]:
     """Start the successor of every stranded chain; returns the workflow ids repaired."""
     repaired: list[str] = []
-    page_token: str | None = None
-    while True:
-        page = store.query(
-            WorkflowFilter(status=WorkflowStatus.CONTINUED_AS_NEW, limit=500, page_token=page_token)
-        )
-        for summary in page.workflows:
-            history = store.read_history(summary.workflow_id)
-            if status_from_events(history) != WorkflowStatus.CONTINUED_AS_NEW:
-                continue  # the successor is there after all
-            try:
-                start_successor(summary.workflow_id, history)
-            except Exception as exc:
-                again = store.read_history(summary.workflow_id)
-                if status_from_events(again) == WorkflowStatus.CONTINUED_AS_NEW:
-                    raise StrandedContinueAsNew(summary.workflow_id, exc) from exc
-                continue  # someone else started it first: the race is benign
-            repaired.append(summary.workflow_id)
-        page_token = page.next_page_token
-        if page_token is None:
-            return repaired
+    for summary in store.scan(WorkflowFilter(status=WorkflowStatus.CONTINUED_AS_NEW)):
+        history = store.read_history(summary.workflow_id)
+        if status_from_events(history) != WorkflowStatus.CONTINUED_AS_NEW:
+            continue  # the successor is there after all
+        try:
+            start_successor(summary.workflow_id, history)
+        except Exception as exc:
+            again = store.read_history(summary.workflow_id)
+            if status_from_events(again) == WorkflowStatus.CONTINUED_AS_NEW:
+                raise StrandedContinueAsNew(summary.workflow_id, exc) from exc
+            continue  # someone else started it first: the race is benign
+        repaired.append(summary.workflow_id)
+    return repaired

@@ -202,7 +202,8 @@ class EventStore(ABC):
     ) -> list[WorkflowSummary]:
         """Up to ``limit`` rows matching the filter's columns, in list order, after cursor."""
 
-    def _matching(self, flt: WorkflowFilter) -> Iterator[WorkflowSummary]:
+    def scan(self, flt: WorkflowFilter) -> Iterator[WorkflowSummary]:
+        """Every summary matching ``flt`` from its page token on, in list order (no limit)."""
         cursor = decode_page_token(flt.page_token) if flt.page_token else None
         while True:
             chunk = self._scan_summaries(flt, cursor, _SCAN_CHUNK)
@@ -217,7 +218,7 @@ class EventStore(ABC):
     def query(self, flt: WorkflowFilter) -> WorkflowPage:
         """One page of summaries matching ``flt``, newest start first."""
         rows: list[WorkflowSummary] = []
-        for summary in self._matching(flt):
+        for summary in self.scan(flt):
             if len(rows) == flt.limit:
                 return WorkflowPage(workflows=rows, next_page_token=page_token_for(rows[-1]))
             rows.append(summary)
@@ -225,7 +226,7 @@ class EventStore(ABC):
 
     def count(self, flt: WorkflowFilter) -> int:
         """How many workflows match ``flt`` (paging fields ignored)."""
-        return sum(1 for _ in self._matching(flt.model_copy(update={"page_token": None})))
+        return sum(1 for _ in self.scan(flt.model_copy(update={"page_token": None})))
 
     # ---- durable timers ------------------------------------------------------------
     @abstractmethod
