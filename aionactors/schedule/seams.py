@@ -178,8 +178,8 @@ class _EngineHistories:
         return history
 
     def schedule_ids(self) -> list[str]:
-        ids: list[str] = self._engine.store.list_workflow_ids()
-        return sorted(i[len(HISTORY_PREFIX) :] for i in ids if i.startswith(HISTORY_PREFIX))
+        ids: list[str] = self._engine.store.list_workflow_ids(HISTORY_PREFIX)
+        return sorted(i[len(HISTORY_PREFIX) :] for i in ids)
 
 
 def engine_seams(engine: EngineLike) -> Seams:

@@ -256,6 +256,10 @@ class EventStoreConformance:
         done = self.started_workflow(store, "a-done")
         append_all(store, done, [done.make(WorkflowCompleted)])
         assert store.list_workflow_ids() == ["a-done", "b-running"]
+        self.started_workflow(store, "B_%x")
+        assert store.list_workflow_ids("a-") == ["a-done"]
+        assert store.list_workflow_ids("b") == ["b-running"]  # not "B_%x": exact prefix
+        assert store.list_workflow_ids("B_%") == ["B_%x"]  # LIKE wildcards are plain text
 
     def test_query_applies_all_filters(self, store: EventStore) -> None:
         for index in range(6):

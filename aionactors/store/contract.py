@@ -164,8 +164,9 @@ class EventStore(ABC):
         return run_chain_from_history(self.read_history(workflow_id))
 
     @abstractmethod
-    def list_workflow_ids(self) -> list[str]:
-        """Every workflow with at least one event, terminal ones included."""
+    def list_workflow_ids(self, prefix: str = "") -> list[str]:
+        """Every workflow with at least one event, terminal ones included, sorted; with
+        ``prefix``, only the ids that start with it (e.g. ``schedule:`` histories)."""
 
     # ---- visibility -----------------------------------------------------------------
     @abstractmethod

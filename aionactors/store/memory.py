@@ -63,9 +63,9 @@ class InMemoryStore(EventStore):
         with self._lock:
             return len(self._histories.get(workflow_id, ()))
 
-    def list_workflow_ids(self) -> list[str]:
+    def list_workflow_ids(self, prefix: str = "") -> list[str]:
         with self._lock:
-            return sorted(self._histories)
+            return sorted(w for w in self._histories if w.startswith(prefix))
 
     def get_summary(self, workflow_id: str) -> WorkflowSummary | None:
         with self._lock:

@@ -247,11 +247,16 @@ class SqlEventStore(EventStore):
         with storage_errors("reading head"), self._reading() as cursor:
             return self._head_in(cursor, workflow_id)
 
-    def list_workflow_ids(self) -> list[str]:
-        rows = self._fetchall(
-            f"SELECT DISTINCT originator_id AS id FROM {EVENTS_TABLE} ORDER BY originator_id"
-        )
-        return [str(row["id"]) for row in rows]
+    def list_workflow_ids(self, prefix: str = "") -> list[str]:
+        sql = f"SELECT DISTINCT originator_id AS id FROM {EVENTS_TABLE}"
+        params: list[Any] = []
+        if prefix:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql += " WHERE originator_id LIKE ? ESCAPE '\\'"
+            params.append(escaped + "%")
+        rows = self._fetchall(sql + " ORDER BY originator_id", params)
+        # LIKE ignores ASCII case in SQLite: keep exactly the ids with the prefix.
+        return [str(row["id"]) for row in rows if str(row["id"]).startswith(prefix)]
 
     # ---- visibility -------------------------------------------------------------------
     def get_summary(self, workflow_id: str) -> WorkflowSummary | None:
