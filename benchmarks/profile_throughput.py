@@ -29,7 +29,7 @@ import yappi
 from benchmarks.bench_engine import STARTERS, throughput
 
 ROLES = {
-    ("WorkflowActor._actor_loop", "pykka"): "workflow actor threads",
+    ("Dispatcher._work", "dispatcher"): "workflow actors (dispatcher threads)",
     ("DynamicSupervisor._actor_loop", "pykka"): "workflow supervisor (actor starts/stops)",
     ("GroupCommitWriter._loop", "writer"): "group-commit writer thread",
     ("ActivityExecutor._run_sync", "activities"): "activity executor threads",

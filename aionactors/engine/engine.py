@@ -44,6 +44,7 @@ from aionactors.engine import messages as msg
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock, SystemClock
 from aionactors.engine.describe import pending_work
+from aionactors.engine.dispatcher import Dispatcher
 from aionactors.engine.engine_events import (
     reopen_event,
     start_attributes,
@@ -123,6 +124,7 @@ class Engine:
         )
         self.ops = EngineOps(self)
         self.writer.add_listener(self.ops.on_commit)
+        self.dispatcher = Dispatcher(settings.actor_threads, name="aionactors-workflows")
         self.runtime = Runtime(
             store=store,
             writer=self.writer,
@@ -133,6 +135,7 @@ class Engine:
             residency=self.residency,
             on_activity_outcome=self._deliver_activity,
             ops=self.ops,
+            dispatcher=self.dispatcher,
             schema=schema,
         )
         self._sweeper = clock.call_later(settings.sweep_interval, self._sweep)
@@ -479,6 +482,7 @@ class Engine:
         self.executor.shutdown(wait=True)
         with contextlib.suppress(pykka.ActorDeadError):
             self.supervisor.stop(timeout=60)
+        self.dispatcher.close()
         self.writer.close()
         self.clock.close()
         self.store.close()

@@ -36,6 +36,9 @@ class EngineSettings(BaseModel):
     idle_seconds: float = 60.0
     sweep_interval: float = 5.0
     activity_workers: int = 32
+    actor_threads: int = 32
+    """Threads running the workflow actors (pooled: many actors share them). A handler holds
+    its thread while it waits for its commit, so this bounds the appends in flight."""
     query_timeout: float = 10.0
     max_restarts: int = 1_000_000
     """Crashes of workflow actors tolerated per ``restart_period`` before the workflow

@@ -10,6 +10,7 @@ from aionactors.core.events import Event
 from aionactors.core.search import SearchAttributeSchema
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock
+from aionactors.engine.dispatcher import Dispatcher
 from aionactors.engine.registry import Registry
 from aionactors.engine.writer import GroupCommitWriter
 from aionactors.store.contract import EventStore
@@ -41,6 +42,7 @@ class Runtime:
     residency: Residency
     on_activity_outcome: Callable[[ActivityOutcome], None]
     ops: WorkflowOps
+    dispatcher: Dispatcher
     schema: SearchAttributeSchema | None = None
     fresh_starts: dict[str, list[Event]] = field(default_factory=dict)
     """Histories just written by a start, so the first activation need not read them back."""

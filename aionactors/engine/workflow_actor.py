@@ -42,6 +42,7 @@ from aionactors.engine.activities import (
     ActivityWasCancelled,
 )
 from aionactors.engine.command_events import events_for, teardown_events
+from aionactors.engine.dispatcher import Dispatcher, PooledActor
 from aionactors.engine.recorder import EventSpec, Recorder
 from aionactors.engine.runtime import Runtime
 from aionactors.workflow.commands import (
@@ -75,10 +76,11 @@ def deadline_timer(run_id: str) -> TimerId:
     return TimerId.named(f"deadline:{run_id}")
 
 
-class WorkflowActor(pykka.ThreadingActor):
-    """One resident workflow. Started by the residency manager under the workflow supervisor."""
+class WorkflowActor(PooledActor):
+    """One resident workflow. Started by the residency manager under the workflow supervisor.
 
-    use_daemon_thread = True
+    A pykka actor on the engine's dispatcher: resident workflows share its threads.
+    """
 
     def __init__(self, runtime: Runtime, workflow_id: str) -> None:
         super().__init__()
@@ -94,6 +96,9 @@ class WorkflowActor(pykka.ThreadingActor):
         self._ended = False
         self._attempt_base: dict[int, int] = {}
         self._broken: Exception | None = None
+
+    def dispatcher(self) -> Dispatcher:
+        return self.rt.dispatcher
 
     # ---- start: replay, then continue --------------------------------------------------
     def on_start(self) -> None:
