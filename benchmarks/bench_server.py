@@ -12,6 +12,12 @@ out once every subscriber has the previous event, so this is the latency of one
 event in flight, not of a saturated pipe. The clients share one process, so
 with 500 subscribers the figure includes the client's own work to read 500
 frames per event.
+
+Delivery rate: the same number of firehose subscribers watch while 16 clients
+start ``--burst`` short workflows as fast as the server takes them; events/s
+delivered = every frame every subscriber read / (first start to last frame).
+A subscriber that falls behind its buffer is cut off with ``lagged`` (counted),
+as the protocol says; it would resume from its cursor.
 """
 
 from __future__ import annotations
@@ -216,6 +222,65 @@ async def fan_out(
     return workflow_id, received
 
 
+async def delivery_rate(url: str, subscribers: int, workflows: int) -> dict[str, Any]:
+    """Firehose subscribers while 16 clients start short workflows flat out."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(url, connector=connector) as session:
+        sockets = await asyncio.gather(
+            *(session.ws_connect("/events/stream") for _ in range(subscribers))
+        )
+        frames = [0] * subscribers
+        last_read = [0.0] * subscribers
+        lagged = 0
+
+        async def read(index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
+            nonlocal lagged
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                if message.data.startswith('{"error"'):
+                    lagged += 1
+                    break
+                frames[index] += 1
+                last_read[index] = time.time()
+
+        for ws in sockets:
+            await ws.send_json({"firehose": {"namespace": "default"}})
+        readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(sockets)]
+        await asyncio.sleep(0.5)  # every subscription attached before the first start
+        remaining = iter(range(workflows))
+
+        async def produce() -> None:
+            for _ in remaining:
+                body = {"workflow_type": "bench_greeter", "input": "x"}
+                async with session.post("/workflows/start", json=body) as response:
+                    assert response.status == 200, await response.text()
+
+        began = time.time()
+        await asyncio.gather(*(produce() for _ in range(16)))
+        while True:  # until no subscriber has read anything for a second
+            before = sum(frames)
+            await asyncio.sleep(1.0)
+            if sum(frames) == before:
+                break
+        for ws in sockets:
+            await ws.close()
+        await asyncio.gather(*readers, return_exceptions=True)
+    elapsed = max(last_read) - began
+    delivered = sum(frames)
+    return {
+        "benchmark": f"delivery rate, {subscribers} subscriber(s)",
+        "count": delivered,
+        "seconds": round(elapsed, 3),
+        "per_s": round(delivered / elapsed, 1),
+        "p50_ms": None,
+        "p99_ms": None,
+        "events": max(frames),
+        "complete_subscribers": sum(1 for n in frames if n == max(frames)),
+        "lagged": lagged,
+    }
+
+
 def latency_row(
     subscribers: int, events: int, workflow_id: str, received: list[list[tuple[int, float]]],
     stamps: dict[str, float],
@@ -243,13 +308,14 @@ def main() -> None:
     parser.add_argument("--round-trips", type=int, default=3000)
     parser.add_argument("--events", type=int, default=200, help="events per latency run")
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 500])
+    parser.add_argument("--burst", type=int, default=500, help="workflows per delivery-rate run")
     parser.add_argument("--serve-role", nargs=2, metavar=("DB", "STAMPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_role:
         serve_role(Path(args.serve_role[0]), Path(args.serve_role[1]))
         return
     if args.smoke:
-        args.round_trips, args.events, args.subscribers = 64, 10, [1, 20]
+        args.round_trips, args.events, args.subscribers, args.burst = 64, 10, [1, 20], 20
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,9 +326,14 @@ def main() -> None:
                 (count, *asyncio.run(fan_out(server.url, count, args.events)))
                 for count in args.subscribers
             ]
+            rates = [
+                asyncio.run(delivery_rate(server.url, count, args.burst))
+                for count in args.subscribers
+            ]
         finally:
             stamps = server.stop()
         rows += [latency_row(count, args.events, wid, got, stamps) for count, wid, got in runs]
+        rows += rates
     print_table("aionactors server (HTTP + WebSocket, SQLite, server in its own process)", rows)
     parameters = {k: v for k, v in vars(args).items() if k != "serve_role"}
     write_results("server", {"parameters": parameters | {"cores": os.cpu_count()}, "results": rows})
