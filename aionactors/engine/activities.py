@@ -111,6 +111,11 @@ ActivityOutcome = (
 )
 OnDone = Callable[[ActivityOutcome], None]
 
+_SHARED_WITH_INFO = tuple(
+    f.name for f in fields(ActivityInfo) if f.name in {t.name for t in fields(ActivityTask)}
+)
+"""Every ActivityInfo field but the two times is copied from the task."""
+
 
 class _Attempt:
     """One submitted task's mutable state; every field is guarded by the executor's lock."""
@@ -122,7 +127,7 @@ class _Attempt:
         self.on_done = on_done
         self.scheduled_time = clock.now()
         self.settled = False
-        self.cancel_requested = threading.Event()
+        self.cancel_requested = False  # written under the lock; a plain read is enough
         self.timers: list[Cancellable] = []
         self.future: concurrent.futures.Future[None] | None = None
         self.last_heartbeat: datetime = self.scheduled_time
@@ -138,7 +143,7 @@ class _Attempt:
 
     def heartbeat(self, details: Any = None) -> None:
         with self._lock:
-            if self.cancel_requested.is_set():
+            if self.cancel_requested:
                 raise ActivityCancelledError(
                     f"attempt {self.task.attempt} of activity {self.task.activity_type!r} "
                     "was cancelled by the engine"
@@ -146,20 +151,18 @@ class _Attempt:
             self.last_heartbeat = self._clock.now()
 
     def is_cancelled(self) -> bool:
-        return self.cancel_requested.is_set()
+        return self.cancel_requested
 
     def begin(self) -> None:
         """Mark the attempt as running (caller holds the lock)."""
         now = self._clock.now()
         self.last_heartbeat = now
-        # Every ActivityInfo field but the two times is copied from the task.
-        names = [f.name for f in fields(ActivityInfo) if hasattr(self.task, f.name)]
-        shared = {name: getattr(self.task, name) for name in names}
+        shared = {name: getattr(self.task, name) for name in _SHARED_WITH_INFO}
         self._info = ActivityInfo(**shared, scheduled_time=self.scheduled_time, started_time=now)
 
     def stop(self) -> None:
         """Stop timers and ask the running code to stop (caller holds the lock)."""
-        self.cancel_requested.set()
+        self.cancel_requested = True
         for timer in self.timers:
             timer.cancel()
         self.timers.clear()

@@ -44,7 +44,9 @@ class EngineOps:
         self._lanes = [
             ThreadPoolExecutor(1, thread_name_prefix=f"aionactors-ops-{n}") for n in range(lanes)
         ]
-        self._endings: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+        self._parents: dict[str, str] = {}
+        """Running children this engine hosts -> their parent (set when a child's actor boots)."""
+        self._endings: queue.SimpleQueue[tuple[Event, str] | None] = queue.SimpleQueue()
         self._notifier = threading.Thread(
             target=self._notify_parents, name="aionactors-children", daemon=True
         )
@@ -59,6 +61,10 @@ class EngineOps:
 
     def close_child(self, workflow_id: str, policy: ParentClosePolicy) -> None:
         self._submit(workflow_id, self._close, workflow_id, policy)
+
+    def watch_child(self, workflow_id: str, parent_id: str) -> None:
+        """A child's run is live here: tell ``parent_id`` when it ends (no store read then)."""
+        self._parents[workflow_id] = parent_id
 
     # ---- the work -----------------------------------------------------------------------
     def _ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
@@ -98,17 +104,23 @@ class EngineOps:
 
     # ---- children's endings reach their parents ------------------------------------------
     def on_commit(self, events: Sequence[Event]) -> None:
-        """Commit listener (writer thread): queue workflow endings for the notifier."""
+        """Commit listener (writer thread): queue children's endings for the notifier.
+
+        Every ending is recorded by the workflow's own actor, which registered the run's
+        parent when it booted, so a child's ending always finds its parent here. (Should
+        the engine die before the notifier runs, the parent's replay asks the child again.)
+        """
         for event in events:
             if event.type in _CHILD_ENDINGS:
-                self._endings.put(event)
+                parent = self._parents.pop(event.workflow_id, None)
+                if parent is not None:
+                    self._endings.put((event, parent))
 
     def _notify_parents(self) -> None:
-        while (event := self._endings.get()) is not None:
+        while (ending := self._endings.get()) is not None:
+            event, parent = ending
             try:
-                summary = self._engine.store.get_summary(event.workflow_id)
-                if summary is not None and summary.parent:
-                    self._engine.tell(summary.parent, msg.ChildDone.of(event.workflow_id, event))
+                self._engine.tell(parent, msg.ChildDone.of(event.workflow_id, event))
             except Exception:
                 _log.exception("could not tell the parent of %s that it ended", event.workflow_id)
 

@@ -120,11 +120,12 @@ class Residency:
             return True
 
     def _stop(self, workflow_id: str) -> None:
+        with contextlib.suppress(ChildNotFound):
+            self._supervisor.terminate_child(workflow_id).get()
+        # Forget it only now: an actor still booting binds before it handles the stop.
         self._refs.pop(workflow_id, None)
         self._last_used.pop(workflow_id, None)
         self._retired.discard(workflow_id)
-        with contextlib.suppress(ChildNotFound):
-            self._supervisor.terminate_child(workflow_id).get()
         self.evictions += 1
 
     def _make_room(self, exclude: str) -> None:

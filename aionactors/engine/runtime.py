@@ -30,6 +30,8 @@ class WorkflowOps(Protocol):
 
     def close_child(self, workflow_id: str, policy: ParentClosePolicy) -> None: ...
 
+    def watch_child(self, workflow_id: str, parent_id: str) -> None: ...
+
 
 @dataclass
 class Runtime:

@@ -127,6 +127,8 @@ class WorkflowActor(PooledActor):
         self.paused = status == WorkflowStatus.PAUSED
         started = segment[0]
         assert isinstance(started, ev.WorkflowStarted)
+        if started.parent_workflow_id:
+            self.rt.ops.watch_child(self.workflow_id, started.parent_workflow_id)
         try:
             definition = self.rt.registry.workflow(started.workflow_type)
         except WorkflowTypeNotFound as exc:

@@ -65,6 +65,21 @@ def test_child_workflow_is_recorded_before_it_starts_and_its_result_wakes_the_pa
     )
 
 
+def test_an_evicted_child_that_ends_later_still_wakes_its_parent(db_path, clock) -> None:
+    engine = lifecycle_engine(db_path, clock, idle_seconds=0)
+    try:
+        watch = CommitWatch(engine)
+        engine.start_workflow(lw.Order, {"id": "o2"}, workflow_id="order-2")
+        watch.has("ship-o2", "TimerStarted")  # the child is parked on its one-hour wait
+        engine.evict_idle()
+        assert not engine.residency.is_resident("ship-o2")
+        engine.signal("ship-o2", "hurry")  # rehydrates the child, which then ends
+        assert engine.result("order-2", timeout=20)["shipped"] == "shipped o2 fast"
+        assert_histories_replay(engine)
+    finally:
+        engine.shutdown()
+
+
 def test_child_failure_is_raised_in_the_parent_which_compensates(engine) -> None:
     engine.start_workflow(lw.Order, {"id": "o2", "fail": True}, workflow_id="order-2")
     result = engine.result("order-2", timeout=20)
