@@ -32,6 +32,7 @@ from aionactors.core.ids import WORKFLOW_ID_MAX_LENGTH, TimerId, new_id
 from aionactors.core.search import (
     BoolValue,
     Equals,
+    SearchAttributes,
     SearchAttributeSchema,
 )
 from aionactors.core.status import WorkflowStatus, current_lease_terminal
@@ -291,37 +292,25 @@ class Engine:
         if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
             raise InvalidInput("workflow_id must be 1 to 255 characters")
         attributes = start_attributes(namespace, search_attributes or {}, self.schema)
-        head = self.store.head_seq(workflow_id)
-        parent_run: str | None = None
-        if head:
-            summary = self.store.get_summary(workflow_id)
-            if summary is None or not summary.status.is_terminal:
-                raise AlreadyExists(f"workflow {workflow_id!r} is already running")
-            if summary.namespace != namespace:
-                # A finished id may start again, but never into another namespace's history.
-                raise AlreadyExists(f"workflow id {workflow_id!r} is taken in another namespace")
-            parent_run = summary.run_id
-            self.residency.evict(workflow_id)
-        run_id = new_id()
         started = {
             "workflow_type": workflow_type,
             "input": arg,
-            "run_id": run_id,
-            "parent_run_id": parent_run,
+            "parent_run_id": None,
             "parent_workflow_id": parent_workflow_id,
         }
-        events = start_events(
-            workflow_id,
-            head,
-            self.clock.now(),
-            started=started,
-            attributes=attributes,
-            timeout=timeout,
-        )
+        # Most ids are new: append as seq 1 and look at the history only if that conflicts.
+        head = 0
         try:
-            self.writer.append(workflow_id, events, head)
+            run_id, events = self._record_start(workflow_id, 0, started, attributes, timeout)
         except SequenceConflict:
-            raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
+            head = self.store.head_seq(workflow_id)
+            started["parent_run_id"] = self._reusable_run(workflow_id, namespace)
+            try:
+                run_id, events = self._record_start(
+                    workflow_id, head, started, attributes, timeout
+                )
+            except SequenceConflict:
+                raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
         for deadline in events[2:]:
             assert isinstance(deadline, ev.TimerStarted)
             self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
@@ -329,6 +318,38 @@ class Engine:
             self.runtime.fresh_starts[workflow_id] = events
         self.residency.ref_for(workflow_id)
         return WorkflowHandle(workflow_id, run_id)
+
+    def _reusable_run(self, workflow_id: str, namespace: str) -> str:
+        """The finished run a new start of ``workflow_id`` follows; refuses a live or foreign id."""
+        summary = self.store.get_summary(workflow_id)
+        if summary is None or not summary.status.is_terminal:
+            raise AlreadyExists(f"workflow {workflow_id!r} is already running")
+        if summary.namespace != namespace:
+            # A finished id may start again, but never into another namespace's history.
+            raise AlreadyExists(f"workflow id {workflow_id!r} is taken in another namespace")
+        self.residency.evict(workflow_id)
+        return summary.run_id
+
+    def _record_start(
+        self,
+        workflow_id: str,
+        head: int,
+        started: dict[str, Any],
+        attributes: SearchAttributes,
+        timeout: float | None,
+    ) -> tuple[str, list[ev.Event]]:
+        """Append a new run's start after ``head``; raises SequenceConflict if that is stale."""
+        run_id = new_id()
+        events = start_events(
+            workflow_id,
+            head,
+            self.clock.now(),
+            started={**started, "run_id": run_id},
+            attributes=attributes,
+            timeout=timeout,
+        )
+        self.writer.append(workflow_id, events, head)
+        return run_id, events
 
     def signal(self, workflow_id: str, name: str, payload: Any = None) -> None:
         """Record a signal (durable before this returns) and deliver it."""
