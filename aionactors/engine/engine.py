@@ -154,6 +154,7 @@ class Engine:
         **settings: Any,
     ) -> Engine:
         """Open a store (URL or instance), register code, recover, and start running."""
+        engine_settings = EngineSettings(**settings)  # refused before anything is opened
         registry = Registry()
         for workflow_class in workflows:
             registry.add_workflow(workflow_class)
@@ -169,7 +170,7 @@ class Engine:
             open_store(store) if isinstance(store, str) else store,
             registry,
             clock or SystemClock(),
-            EngineSettings(**settings),
+            engine_settings,
             schema,
         )
         engine.recover()

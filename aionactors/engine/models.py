@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from aionactors.core.runs import RunSummary
 from aionactors.core.visibility import WorkflowSummary
@@ -36,7 +36,7 @@ class EngineSettings(BaseModel):
     idle_seconds: float = 60.0
     sweep_interval: float = 5.0
     activity_workers: int = 32
-    actor_threads: int = 32
+    actor_threads: int = Field(32, ge=1)
     """Threads running the workflow actors (pooled: many actors share them). A handler holds
     its thread while it waits for its commit, so this bounds the appends in flight."""
     query_timeout: float = 10.0

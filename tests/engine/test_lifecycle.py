@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from aionactors import WorkflowCancelledError, WorkflowFailedError, WorkflowStatus
 from aionactors.core.errors import InvalidState, NotRunning
@@ -78,6 +79,23 @@ def test_an_evicted_child_that_ends_later_still_wakes_its_parent(db_path, clock)
         assert_histories_replay(engine)
     finally:
         engine.shutdown()
+
+
+def test_one_actor_thread_runs_parents_children_and_activities(db_path, clock) -> None:
+    engine = lifecycle_engine(db_path, clock, actor_threads=1)
+    try:
+        for n in range(5):
+            engine.start_workflow(lw.Order, {"id": f"t{n}", "hurry": True}, workflow_id=f"o-{n}")
+        for n in range(5):
+            assert engine.result(f"o-{n}", timeout=20)["shipped"] == f"shipped t{n} fast"
+        assert engine.dispatcher.size == 1
+    finally:
+        engine.shutdown()
+
+
+def test_actor_threads_must_be_positive(db_path, clock) -> None:
+    with pytest.raises(ValidationError, match="actor_threads"):
+        lifecycle_engine(db_path, clock, actor_threads=0)
 
 
 def test_child_failure_is_raised_in_the_parent_which_compensates(engine) -> None:
