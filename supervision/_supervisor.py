@@ -168,6 +168,24 @@ class Supervisor(SupervisedActor):
         child.pending = None
         self._stop_children([child])
 
+    def terminate_children(self, child_ids: Iterable[str]) -> list[str]:
+        """Stop several children at once, as :meth:`terminate_child` each; returns unknown ids.
+
+        One ask for many: every child is asked to stop, then each is waited on within its
+        own shutdown timeout (a dynamic supervisor overlaps their stops).
+        """
+        found: list[Child] = []
+        unknown: list[str] = []
+        for child_id in child_ids:
+            child = self._children.pop(child_id, None)
+            if child is None:
+                unknown.append(child_id)
+                continue
+            child.pending = None
+            found.append(child)
+        self._stop_children(found)
+        return unknown
+
     def restart_child(self, child_id: str) -> pykka.ActorRef[Any]:
         """Start again a kept child that is not running (a transient that stopped normally)."""
         child = self._children.get(child_id)

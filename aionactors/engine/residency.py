@@ -120,29 +120,32 @@ class Residency:
             return True
 
     def _stop(self, workflow_id: str) -> None:
-        with contextlib.suppress(ChildNotFound):
-            self._supervisor.terminate_child(workflow_id).get()
-        # Forget it only now: an actor still booting binds before it handles the stop.
-        self._refs.pop(workflow_id, None)
-        self._last_used.pop(workflow_id, None)
-        self._retired.discard(workflow_id)
-        self.evictions += 1
+        self._stop_all([workflow_id])
+
+    def _stop_all(self, workflow_ids: list[str]) -> None:
+        """Stop these actors with one ask to the supervisor (their stops overlap)."""
+        if not workflow_ids:
+            return
+        self._supervisor.terminate_children(workflow_ids).get()
+        # Forget them only now: an actor still booting binds before it handles the stop.
+        for workflow_id in workflow_ids:
+            self._refs.pop(workflow_id, None)
+            self._last_used.pop(workflow_id, None)
+            self._retired.discard(workflow_id)
+        self.evictions += len(workflow_ids)
 
     def _make_room(self, exclude: str) -> None:
         """At the cap: evict the retired, then the least recently used tenth."""
         if len(self._refs) < self.max_resident:
             return
-        for workflow_id in list(self._retired):
-            if workflow_id in self._refs and workflow_id != exclude:
-                self._stop(workflow_id)
+        self._stop_all([w for w in list(self._retired) if w in self._refs and w != exclude])
         if len(self._refs) < self.max_resident:
             return
         candidates = sorted(
             (w for w in self._refs if w != exclude), key=lambda w: self._last_used.get(w, 0.0)
         )
         excess = len(self._refs) - self.max_resident + 1
-        for workflow_id in candidates[: max(excess, self.max_resident // 10, 1)]:
-            self._stop(workflow_id)
+        self._stop_all(candidates[: max(excess, self.max_resident // 10, 1)])
 
     def sweep(self) -> int:
         """Evict finished workflows and those idle longer than ``idle_seconds``."""
@@ -153,6 +156,5 @@ class Residency:
                 for w in list(self._refs)
                 if w in self._retired or self._last_used.get(w, 0.0) <= cutoff
             ]
-            for workflow_id in idle:
-                self._stop(workflow_id)
+            self._stop_all(idle)
         return len(idle)

@@ -161,3 +161,13 @@ def test_dynamic_children_under_a_static_tree_are_found_by_which_children(worker
     counts = root.proxy().count_children().get()
     assert (counts.supervisors, counts.workers) == (1, 0)
     root.stop()
+
+
+def test_terminate_children_stops_several_with_one_ask(worker, bus, recorder):
+    proxy = DynamicSupervisor.start(events=bus).proxy()
+    refs = {i: proxy.start_child(ChildSpec(i, worker)).get() for i in ("a", "b", "c")}
+    assert proxy.terminate_children(["a", "c", "zz"]).get() == ["zz"]
+    assert not refs["a"].is_alive() and not refs["c"].is_alive() and refs["b"].is_alive()
+    assert [c.id for c in proxy.which_children().get()] == ["b"]
+    assert {recorder.wait_for(K.TERMINATED, child_id=i).child_id for i in ("a", "c")} == {"a", "c"}
+    assert proxy.terminate_children([]).get() == []
