@@ -141,6 +141,13 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "context_switches_per_ms": _median(
             [r["context_switches_per_ms"] for r in runs if "context_switches_per_ms" in r]
         ),
+        "cpu_ms_per_workflow": _median(
+            [
+                (r["cpu_user_s"] + r["cpu_system_s"]) * 1000 / r["workflows"]
+                for r in runs
+                if "cpu_user_s" in r
+            ]
+        ),
         "sqlite": runs[-1]["sqlite"] if runs else None,
         "appends_per_commit": _median([r["appends_per_commit"] for r in runs])
         if runs and "appends_per_commit" in runs[0]
@@ -231,6 +238,15 @@ def comparison(sizes: Sizes, scratch: Path, names: set[str]) -> dict[str, Outcom
                     f"DBOS {_n(d['cores_busy'], 2)} / {_n(d['context_switches_per_ms'])}"
                     if dbos_ok
                     else "",
+                )
+            )
+            throughput_rows.append(
+                row(
+                    number,
+                    label,
+                    "CPU ms per workflow (all threads, user + system)",
+                    _n(a["cpu_ms_per_workflow"], 2),
+                    f"DBOS {_n(d['cpu_ms_per_workflow'], 2)}" if dbos_ok else "",
                 )
             )
     sqlite = ours["concurrent"]["sqlite"] or {}
