@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--starters", type=int, default=STARTERS)
     parser.add_argument("--storage-limit", action="store_true", help="also time the raw recorder")
+    parser.add_argument("--empty", action="store_true", help="workflows with no activities")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     args.folder.mkdir(parents=True, exist_ok=True)
@@ -122,10 +123,12 @@ def main() -> None:
         concurrent=args.mode == "concurrent",
         starters=args.starters,
         commits=commits,
+        empty=args.empty,
     )
     result: dict[str, Any] = {
         "engine": "aionactors",
         "mode": args.mode,
+        "activities": 0 if args.empty else 3,
         "starters": args.starters if args.mode == "concurrent" else 1,
         **{k: v for k, v in row.items() if k != "workload"},
         **cpu_report(before, row["seconds"]),

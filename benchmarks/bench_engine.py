@@ -48,6 +48,15 @@ class ThreeSteps:
         return await workflow.execute_activity(step, n)
 
 
+@workflow.defn(name="no_steps")
+class NoSteps:
+    """Start, then complete: what a workflow costs before it does anything."""
+
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return n
+
+
 @workflow.defn(name="long_history")
 class LongHistory:
     @workflow.run
@@ -98,12 +107,17 @@ def throughput(
     *,
     starters: int = STARTERS,
     commits: list[Sequence[Event]] | None = None,
+    empty: bool = False,
 ) -> dict[str, Any]:
-    """Run ``count`` ThreeSteps workflows; ``commits`` (if given) receives every committed batch."""
+    """Run ``count`` ThreeSteps (or, ``empty``, NoSteps) workflows.
+
+    ``commits`` (if given) receives every committed batch.
+    """
     label = "concurrent" if concurrent else "sequential"
+    kind = NoSteps if empty else ThreeSteps
     with Engine.open(
         SQLiteStore(folder / f"throughput-{label}.db"),
-        workflows=[ThreeSteps],
+        workflows=[kind],
         activities=[step],
         activity_workers=64,
     ) as engine:
@@ -132,7 +146,7 @@ def throughput(
             workflow_id = f"{label}-{index}"
             with lock:
                 started_at[workflow_id] = time.perf_counter()
-            engine.start_workflow(ThreeSteps, index, workflow_id=workflow_id)
+            engine.start_workflow(kind, index, workflow_id=workflow_id)
             if not concurrent:
                 engine.result(workflow_id, timeout=60)
 
@@ -148,7 +162,7 @@ def throughput(
         batches, appends = engine.writer.batches, engine.writer.appends
         settings = sqlite_settings(engine.store)  # type: ignore[arg-type]
     return {
-        "workload": f"3-activity workflow, {label}"
+        "workload": f"{'no-activity' if empty else '3-activity'} workflow, {label}"
         + (f" ({starters} starters)" if concurrent else ""),
         "workflows": count,
         "seconds": round(elapsed, 3),

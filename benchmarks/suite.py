@@ -106,7 +106,9 @@ def _progress(message: str) -> None:
 # ---- 1, 2, 3: throughput, DBOS side by side, storage limit ---------------------------------
 
 
-def _run_aion(folder: Path, mode: str, count: int, starters: int, storage: bool) -> dict[str, Any]:
+def _run_aion(
+    folder: Path, mode: str, count: int, starters: int, storage: bool, *, empty: bool = False
+) -> dict[str, Any]:
     command = [
         sys.executable,
         "-m",
@@ -122,6 +124,8 @@ def _run_aion(folder: Path, mode: str, count: int, starters: int, storage: bool)
     ]
     if storage:
         command.append("--storage-limit")
+    if empty:
+        command.append("--empty")
     done = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, check=False, timeout=_RUN_TIMEOUT
     )
@@ -249,6 +253,20 @@ def comparison(sizes: Sizes, scratch: Path, names: set[str]) -> dict[str, Outcom
                     f"DBOS {_n(d['cpu_ms_per_workflow'], 2)}" if dbos_ok else "",
                 )
             )
+    # What a workflow costs before its first activity: the floor under row 1's CPU.
+    folder = scratch / "no-activities"
+    folder.mkdir(parents=True)
+    _progress(f"no-activity workflows, concurrent, {sizes.concurrent} workflows")
+    bare = _run_aion(folder, "concurrent", sizes.concurrent, sizes.starters, False, empty=True)
+    bare_cpu = (bare["cpu_user_s"] + bare["cpu_system_s"]) * 1000 / bare["workflows"]
+    throughput_rows.append(
+        row(
+            number,
+            f"no activities (start, complete), concurrent, {sizes.concurrent:,} wf",
+            "workflows/s / CPU ms per workflow",
+            f"{_n(bare['workflows_per_s'])} / {_n(bare_cpu, 2)}",
+        )
+    )
     sqlite = ours["concurrent"]["sqlite"] or {}
     their_sqlite = theirs["concurrent"]["sqlite"] or {}
     throughput_rows.append(
@@ -268,7 +286,9 @@ def comparison(sizes: Sizes, scratch: Path, names: set[str]) -> dict[str, Outcom
         "dbos": theirs if dbos_ok else {"status": peer.describe()},
         "ratio_aionactors_over_dbos": ratios if dbos_ok else None,
     }
-    outcomes["throughput"] = Outcome(throughput_rows, {"aionactors": ours, "rounds": rounds})
+    outcomes["throughput"] = Outcome(
+        throughput_rows, {"aionactors": ours, "rounds": rounds, "no_activities": bare}
+    )
     if with_dbos:
         outcomes["dbos"] = Outcome([], details)  # its figures are in the throughput rows
     if with_storage:
