@@ -247,15 +247,19 @@ class Engine:
                 ),
             )
         )
+        ids = [*active, *(s.workflow_id for s in compensating)]
         booting: list[pykka.ActorRef[Any]] = []
-        for workflow_id in [*active, *(s.workflow_id for s in compensating)]:
-            try:
-                booting.append(self.residency.ref_for(workflow_id))
-            except Exception:
-                _log.exception("recovery of workflow %s failed; the others go on", workflow_id)
-            if len(booting) >= _RECOVERY_BATCH:
-                _await_booted(booting)
-        _await_booted(booting)
+        for start in range(0, len(ids), _RECOVERY_BATCH):
+            batch = ids[start : start + _RECOVERY_BATCH]
+            self.runtime.read_ahead.update(self.store.read_histories(batch))  # one query
+            for workflow_id in batch:
+                try:
+                    booting.append(self.residency.ref_for(workflow_id))
+                except Exception:
+                    _log.exception("recovery of workflow %s failed; the others go on", workflow_id)
+            _await_booted(booting)
+            for workflow_id in batch:  # already resident (a due timer woke it): not needed
+                self.runtime.read_ahead.pop(workflow_id, None)
         return len(active)
 
     def _start_successor(self, workflow_id: str, history: list[ev.Event]) -> None:
@@ -316,7 +320,7 @@ class Engine:
             assert isinstance(deadline, ev.TimerStarted)
             self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
         if head == 0:
-            self.runtime.fresh_starts[workflow_id] = events
+            self.runtime.read_ahead[workflow_id] = events
         self.residency.ref_for(workflow_id)
         return WorkflowHandle(workflow_id, run_id)
 

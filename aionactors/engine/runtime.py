@@ -46,11 +46,13 @@ class Runtime:
     ops: WorkflowOps
     dispatcher: Dispatcher
     schema: SearchAttributeSchema | None = None
-    fresh_starts: dict[str, list[Event]] = field(default_factory=dict)
-    """Histories just written by a start, so the first activation need not read them back."""
+    read_ahead: dict[str, list[Event]] = field(default_factory=dict)
+    """Histories read before their actor's first activation: just written by a start, or
+    read many at a time by recovery. Taken once; later activations read the store."""
 
     def history_of(self, workflow_id: str) -> list[Event]:
-        # Nothing else can write a just-started history before its first actor runs:
-        # every later event of it is recorded by that actor.
-        fresh = self.fresh_starts.pop(workflow_id, None)
-        return fresh if fresh is not None else self.store.read_history(workflow_id)
+        # Nothing else writes a workflow's history between the read ahead and its actor's
+        # boot: every later event of it is recorded by that actor. (Were it stale anyway,
+        # the actor's first append would conflict, and the restarted actor reads afresh.)
+        ahead = self.read_ahead.pop(workflow_id, None)
+        return ahead if ahead is not None else self.store.read_history(workflow_id)

@@ -99,6 +99,25 @@ class EventStoreConformance:
         assert store.head_seq("wf-1") == 2
         assert store.head_seq("unknown") == 0
 
+    def test_read_histories_matches_reading_each(self, store: EventStore) -> None:
+        self.started_workflow(store, "long", *[f"s{n}" for n in range(12)])
+        self.started_workflow(store, "short")
+        got = store.read_histories(["short", "ghost", "long"])
+        assert set(got) == {"short", "ghost", "long"}
+        assert got["ghost"] == []
+        for workflow_id in ("short", "long"):
+            assert got[workflow_id] == store.read_history(workflow_id)
+        assert store.read_histories([]) == {}
+
+    def test_read_histories_of_more_ids_than_one_query_holds(self, store: EventStore) -> None:
+        builders = [HistoryBuilder(f"many-{n:04}") for n in range(1_100)]
+        requests = [AppendRequest(b.workflow_id, [b.started()], 0) for b in builders]
+        store.append_batch(TOKEN, requests)
+        got = store.read_histories([b.workflow_id for b in builders])
+        assert len(got) == 1_100
+        assert all([e.seq for e in events] == [1] for events in got.values())
+        assert got["many-0777"][0].workflow_id == "many-0777"
+
     def test_range_read_middle_of_history_returns_ordered_suffix(self, store: EventStore) -> None:
         builder = self.started_workflow(store, "wf", "a", "b", "c", "d")
         assert [e.seq for e in store.read_history_from("wf", 3)] == [3, 4, 5]

@@ -151,6 +151,11 @@ class EventStore(ABC):
         """The whole history in seq order; an unknown workflow is an empty history."""
         return self.read_history_from(workflow_id, 1)
 
+    def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """Several whole histories at once (an unknown id maps to []); backends read them in
+        one query where they can, which is what recovery does for thousands of workflows."""
+        return {workflow_id: self.read_history(workflow_id) for workflow_id in workflow_ids}
+
     @abstractmethod
     def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
         """Events with seq >= from_seq (an indexed range read); beyond head is empty."""

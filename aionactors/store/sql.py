@@ -41,6 +41,8 @@ from aionactors.store.contract import (
 )
 
 EVENTS_TABLE = "aion_events"
+_IDS_PER_QUERY = 500
+"""Workflow ids per ``IN (...)`` list: well under SQLite's limit on bound parameters."""
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS aion_visibility ("
@@ -242,6 +244,27 @@ class SqlEventStore(EventStore):
         with storage_errors(f"reading history of {workflow_id!r}"):
             rows = self._recorder.select_events(workflow_id, gt=max(from_seq, 1) - 1)
         return [_to_event(workflow_id, row.originator_version, row.state) for row in rows]
+
+    def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[Event]]:
+        histories: dict[str, list[Event]] = {workflow_id: [] for workflow_id in workflow_ids}
+        ids = sorted(histories)
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            with storage_errors("reading histories"), self._reading() as cursor:
+                self._execute(
+                    cursor,
+                    f"SELECT originator_id, originator_version, state FROM {EVENTS_TABLE}"
+                    f" WHERE originator_id IN ({marks})"
+                    " ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                rows = cursor.fetchall()
+            for row in rows:
+                workflow_id = str(row["originator_id"])
+                version = int(row["originator_version"])
+                histories[workflow_id].append(_to_event(workflow_id, version, bytes(row["state"])))
+        return histories
 
     def head_seq(self, workflow_id: str) -> int:
         with storage_errors("reading head"), self._reading() as cursor:
