@@ -94,7 +94,8 @@ class _Mailbox:
                     self._scheduled = True
                     actor = self._actor
         if closed:
-            _refuse(envelope, "stopped before handling the message")
+            assert self._actor is not None  # closed only after it started
+            self._actor._leftovers([envelope])
         elif actor is not None:
             actor.dispatcher().schedule(actor)
 
@@ -163,6 +164,13 @@ class PooledActor(pykka.Actor):
     def dispatcher(self) -> Dispatcher:
         raise NotImplementedError("a PooledActor subclass says which Dispatcher runs it")
 
+    def on_undelivered(self, messages: list[Any]) -> None:
+        """Tells that reached the mailbox behind the stop, never handled (pykka drops them).
+
+        Called once the actor has stopped, from whichever thread found them: override to
+        route them elsewhere without blocking. Asks left over fail with ActorDeadError.
+        """
+
     def _start_actor_loop(self) -> None:
         self._box.start(self)
 
@@ -211,7 +219,21 @@ class PooledActor(pykka.Actor):
 
     def _teardown(self) -> None:
         self._torn_down = True
-        # pykka's teardown drains the inbox (refusing asks) and fires supervision's exit hooks.
+        left = self._box.close()  # later puts come straight to _leftovers
+        # pykka's teardown (an empty inbox now) fires supervision's exit hooks.
         self._actor_loop_teardown()
-        for envelope in self._box.close():
+        self._leftovers(left)
+
+    def _leftovers(self, envelopes: list[Envelope[Any]]) -> None:
+        tells = [
+            e.message
+            for e in envelopes
+            if e.reply_to is None and not isinstance(e.message, messages._ActorStop)
+        ]
+        if tells:
+            try:
+                self.on_undelivered(tells)
+            except Exception:
+                _log.exception("%s could not hand on %d undelivered messages", self, len(tells))
+        for envelope in envelopes:
             _refuse(envelope, "stopped before handling the message")

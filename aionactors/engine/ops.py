@@ -44,6 +44,7 @@ class EngineOps:
         self._lanes = [
             ThreadPoolExecutor(1, thread_name_prefix=f"aionactors-ops-{n}") for n in range(lanes)
         ]
+        self._closed = False
         self._parents: dict[str, str] = {}
         """Running children this engine hosts -> their parent (set when a child's actor boots)."""
         self._endings: queue.SimpleQueue[tuple[Event, str] | None] = queue.SimpleQueue()
@@ -61,6 +62,11 @@ class EngineOps:
 
     def close_child(self, workflow_id: str, policy: ParentClosePolicy) -> None:
         self._submit(workflow_id, self._close, workflow_id, policy)
+
+    def redeliver(self, workflow_id: str, message: Any) -> None:
+        """A message its actor never handled (it stopped first): deliver it again."""
+        if not self._closed:
+            self._submit(workflow_id, self._engine.tell, workflow_id, message)
 
     def watch_child(self, workflow_id: str, parent_id: str) -> None:
         """A child's run is live here: tell ``parent_id`` when it ends (no store read then)."""
@@ -138,6 +144,7 @@ class EngineOps:
             _log.warning("engine shutting down: %s%r dropped", fn.__name__, args)
 
     def close(self) -> None:
+        self._closed = True
         self._endings.put(None)
         self._notifier.join(timeout=10)
         for lane in self._lanes:

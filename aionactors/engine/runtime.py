@@ -32,6 +32,8 @@ class WorkflowOps(Protocol):
 
     def watch_child(self, workflow_id: str, parent_id: str) -> None: ...
 
+    def redeliver(self, workflow_id: str, message: Any) -> None: ...
+
 
 @dataclass
 class Runtime:

@@ -100,6 +100,12 @@ class WorkflowActor(PooledActor):
     def dispatcher(self) -> Dispatcher:
         return self.rt.dispatcher
 
+    def on_undelivered(self, messages: list[Any]) -> None:
+        """Outcomes that arrived behind an eviction's stop go to the next incarnation."""
+        for message in messages:
+            if isinstance(message, _REDELIVERED):
+                self.rt.ops.redeliver(self.workflow_id, message)
+
     # ---- start: replay, then continue --------------------------------------------------
     def on_start(self) -> None:
         self.rt.residency.bind(self.workflow_id, self.actor_ref)
@@ -498,6 +504,9 @@ class WorkflowActor(PooledActor):
 class _Crash:
     """Tell to self after a fault inside an ask: crash now, in a tell, so supervision acts."""
 
+
+_REDELIVERED = (msg.ActivityDone, msg.TimerDue, msg.ChildDone)
+"""Tells that carry an outcome; each is idempotent for the actor that finally gets it."""
 
 _ASKS = (msg.DeliverSignal, msg.RunQuery, msg.CancelRun, msg.PauseRun, msg.ResumeRun, msg.Ping)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pykka
 import pytest
+from pykka._envelope import Envelope
 
 from aionactors.engine.dispatcher import Dispatcher, PooledActor
 from supervision import ChildSpec, DynamicSupervisor, EventBus, EventKind, Restart
@@ -176,3 +177,24 @@ def test_fault_injection_reaches_pooled_actors(dispatcher: Dispatcher) -> None:
         ref.ask("boom", timeout=5)
     seen, _, _ = ref.ask("report", timeout=5)
     assert seen == ["kept"]
+
+
+def test_tells_queued_behind_a_stop_go_to_on_undelivered(dispatcher: Dispatcher) -> None:
+    handed_on: list[Any] = []
+
+    class Keeper(Counter):
+        def on_undelivered(self, messages: list[Any]) -> None:
+            handed_on.extend(messages)
+
+    gate = threading.Event()
+    ref = Keeper.start(dispatcher)
+    ref.tell(("wait", gate))  # busy, so what follows queues behind the stop
+    stopping = ref.stop(block=False)
+    ref.tell("late")
+    late_ask = ref.ask("late ask", block=False)
+    gate.set()
+    stopping.get(timeout=5)
+    with pytest.raises(pykka.ActorDeadError):
+        late_ask.get(timeout=5)
+    ref.actor_inbox.put(Envelope("after teardown"))  # a sender that raced the stop
+    assert handed_on == ["late", "after teardown"]

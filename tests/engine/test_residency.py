@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
+from aionactors.core import events as ev
+from aionactors.engine import messages as msg
 from aionactors.engine.clock import ManualClock
+from supervision.testing import FaultInjector
 from tests.engine import workflows as w
 from tests.engine.conftest import ALL_ACTIVITIES, ALL_WORKFLOWS
 from tests.engine.support import open_engine
@@ -89,3 +93,32 @@ def test_shutdown_leaves_no_threads(tmp_path) -> None:
     engine.shutdown()
     leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert leftover == []
+
+
+def test_an_outcome_that_lands_behind_an_evictions_stop_reaches_the_next_actor(tmp_path) -> None:
+    """A sender got the old actor's ref just before the sweep stopped it: its tell is not lost."""
+    clock = ManualClock()
+    engine = open_engine(
+        tmp_path / "late.db", clock, workflows=ALL_WORKFLOWS, activities=ALL_ACTIVITIES
+    )
+    try:
+        engine.start_workflow(w.Sleeper, 1, workflow_id="late")
+        old = engine.residency.ref_for("late")  # the sender's first half
+        faults = FaultInjector()
+        faults.attach(old)
+        gate = faults.hold_next(when=lambda m: isinstance(m, msg.Ping))
+        old.tell(msg.Ping())  # the actor is busy while the eviction queues its stop
+        evicting = threading.Thread(target=engine.residency.evict, args=("late",))
+        evicting.start()
+        deadline = time.monotonic() + 10
+        while old.actor_inbox.empty() and time.monotonic() < deadline:
+            time.sleep(0.001)  # until the stop is queued
+        started = next(e for e in engine.history("late") if isinstance(e, ev.TimerStarted))
+        old.tell(msg.TimerDue(started.timer_id, started.fire_at))  # the second half
+        gate.set()
+        evicting.join(10)
+        assert not old.is_alive()
+        assert engine.result("late", timeout=20).startswith("woke at")
+        assert [e.type for e in engine.history("late")].count("TimerFired") == 1
+    finally:
+        engine.shutdown()
