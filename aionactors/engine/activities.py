@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from aionactors.core.payload import ActivityError, ActivityErrorKind
 from aionactors.engine.clock import Cancellable, Clock
+from aionactors.engine.workers import WorkerPool
 from aionactors.workflow.activity import (
     ActivityCancelledError,
     ActivityDefinition,
@@ -196,9 +197,7 @@ class ActivityExecutor:
         """In-flight activity ids per workflow, so cancelling a workflow's is not a scan."""
         self._delivering: Counter[int] = Counter()  # thread id -> on_done calls running
         self._closed = False
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="aionactors-activity"
-        )
+        self._pool = WorkerPool(max_workers, "aionactors-activity")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
 
@@ -271,7 +270,7 @@ class ActivityExecutor:
             # A callback already running may finish; none may start or outlive us.
             self._idle.wait_for(lambda: sum(self._delivering.values()) == self._delivering[me])
             loop, loop_thread = self._loop, self._loop_thread
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._pool.shutdown(wait=wait)
         if loop is not None and loop_thread is not None:
             with contextlib.suppress(RuntimeError):  # the loop may have closed already
                 loop.call_soon_threadsafe(loop.stop)

@@ -35,7 +35,7 @@ class EngineSettings(BaseModel):
     max_resident: int = 10_000
     idle_seconds: float = 60.0
     sweep_interval: float = 5.0
-    activity_workers: int = 32
+    activity_workers: int = Field(32, ge=1)
     actor_threads: int = Field(32, ge=1)
     """Threads running the workflow actors (pooled: many actors share them). A handler holds
     its thread while it waits for its commit, so this bounds the appends in flight."""
