@@ -8,7 +8,8 @@ message already queued, so nothing is lost; the next message rehydrates the
 workflow by replay.
 
 Actor threads only call the lock-free methods (``bind``, ``touch``, ``retire``);
-activation and eviction take the lock and may wait on an actor to stop.
+finding a resident actor takes no lock either; activation and eviction take the
+lock and may wait on an actor to stop.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ class Residency:
 
     def ref_for(self, workflow_id: str) -> pykka.ActorRef[Any]:
         """The workflow's live actor, activating (replaying) it if needed."""
+        ref = self._refs.get(workflow_id)
+        if ref is not None and ref.is_alive():
+            # Resident: no lock. Should an eviction stop it meanwhile, an ask fails with
+            # ActorDeadError (callers retry) and a tell is handed on to the next incarnation.
+            self.touch(workflow_id)
+            return ref
         with self._lock:
             ref = self._refs.get(workflow_id)
             if ref is not None and ref.is_alive():
