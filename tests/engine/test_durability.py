@@ -128,9 +128,13 @@ def test_actor_crash_at_every_step_replays_to_the_same_end(tmp_path, control, cr
             ref = engine.supervisor.proxy().child_ref(WORKFLOW_ID).get()
         except pykka.ActorDeadError:
             return  # the run already ended and the engine shut down
-        if ref is not None:
+        if ref is None:
+            return
+        try:
             crash(ref)
-            crashed.set()
+        except pykka.ActorDeadError:
+            return  # it ended (and stopped) between the lookup and the crash
+        crashed.set()
 
     engine.writer.add_listener(crash_when_reached)
     try:
