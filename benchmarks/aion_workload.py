@@ -28,7 +28,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from aionactors.core.events import Event, event_json
-from benchmarks.bench_engine import STARTERS, throughput
+from benchmarks.workloads import STARTERS, throughput
 
 RAW_GROUP = 100
 """Workflows per transaction in the raw recorder's best case (as bench_store.py)."""

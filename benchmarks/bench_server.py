@@ -41,6 +41,7 @@ import aiohttp
 
 from aionactors import workflow
 from benchmarks.common import print_table, write_results
+from benchmarks.workloads import ParkedForever
 
 
 @workflow.defn(name="bench_greeter")
@@ -48,20 +49,6 @@ class BenchGreeter:
     @workflow.run
     async def run(self, name: str) -> str:
         return f"hello, {name}"
-
-
-@workflow.defn(name="bench_collector")
-class BenchCollector:
-    def __init__(self) -> None:
-        self.done = False
-
-    @workflow.run
-    async def run(self) -> None:
-        await workflow.wait_condition(lambda: self.done)
-
-    @workflow.signal
-    def finish(self) -> None:
-        self.done = True
 
 
 # ---- server role ---------------------------------------------------------------------------
@@ -75,7 +62,7 @@ def serve_role(db: Path, stamps_path: Path) -> None:
     from transports import ServerConfig, create_app
 
     async def main() -> None:
-        engine = Engine.open(f"sqlite:///{db}", workflows=[BenchGreeter, BenchCollector])
+        engine = Engine.open(f"sqlite:///{db}", workflows=[BenchGreeter, ParkedForever])
         stamps: dict[str, float] = {}
 
         def stamp(events: Any) -> None:
@@ -140,7 +127,7 @@ async def round_trips(url: str, clients: int, total: int) -> dict[str, Any]:
             remaining -= 1
             started = time.perf_counter()
             async with session.post(
-                "/workflows/start", json={"workflow_type": "bench_collector"}
+                "/workflows/start", json={"workflow_type": "parked_forever"}
             ) as response:
                 workflow_id = (await response.json())["workflow_id"]
             async with session.post(
@@ -176,7 +163,7 @@ async def fan_out(
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(url, connector=connector) as session:
         async with session.post(
-            "/workflows/start", json={"workflow_type": "bench_collector"}
+            "/workflows/start", json={"workflow_type": "parked_forever"}
         ) as response:
             workflow_id = (await response.json())["workflow_id"]
         sockets = await asyncio.gather(

@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yappi
 
-from benchmarks.bench_engine import STARTERS, throughput
+from benchmarks.workloads import STARTERS, throughput
 
 ROLES = {
     ("Dispatcher._work", "dispatcher"): "workflow actors (dispatcher threads)",
     ("DynamicSupervisor._actor_loop", "pykka"): "workflow supervisor (actor starts/stops)",
     ("GroupCommitWriter._loop", "writer"): "group-commit writer thread",
     ("ActivityExecutor._run_sync", "activities"): "activity executor threads",
-    ("start", "bench_engine"): "starter threads (start_workflow)",
+    ("start", "benchmarks/workloads"): "starter threads (start_workflow)",
 }
 """(function, a fragment of its module) of each thread kind's entry point."""
 

@@ -24,7 +24,7 @@ from aionactors.core.status import last_run_segment
 from aionactors.engine.registry import Registry
 from aionactors.store import SQLiteStore, WriteToken
 from aionactors.workflow.replayer import replay
-from benchmarks.bench_engine import LongHistory, step
+from benchmarks.workloads import LongHistory, step
 
 _CHUNK = 10_000
 """Events per append while writing a synthetic history."""

@@ -34,8 +34,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aionactors import Engine
-from benchmarks.bench_engine import ParkedForever
 from benchmarks.common import REPO
+from benchmarks.workloads import ParkedForever
 
 THREADS = 64
 MAX_RESIDENT = 1000
