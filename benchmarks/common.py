@@ -8,6 +8,7 @@ import platform
 import sqlite3
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,25 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2, default=str))
     print(f"\nwrote {path}")
     return path
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a process's output (an exception's message), shortened."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no output"
+
+
+def run_json(command: Sequence[str], what: str, timeout: float) -> tuple[dict[str, Any], str]:
+    """Run one measuring process in the repository: the JSON on its last stdout line, and
+    its stderr. A non-zero exit raises RuntimeError: ``what`` failed, the last line of its
+    output first (tables show only that), then the end of its stderr."""
+    done = subprocess.run(
+        list(command), cwd=REPO, capture_output=True, text=True, check=False, timeout=timeout
+    )
+    if done.returncode != 0:
+        output = done.stderr or done.stdout
+        raise RuntimeError(
+            f"{what} failed ({done.returncode}): {last_line(output)}\n{output[-2000:]}"
+        )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result, done.stderr

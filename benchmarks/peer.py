@@ -9,7 +9,6 @@ run never installs anything.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO
+from benchmarks.common import REPO, last_line, run_json
 
 DBOS_VERSION = "3.4.0"
 VENV = REPO / "benchmarks" / ".venv-dbos"
@@ -57,11 +56,6 @@ def _installed_version(python: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:200] if lines else "no output"
-
-
 def prepare_dbos(*, smoke: bool) -> Peer:
     """Find DBOS in its virtual environment, installing it unless this is a smoke run."""
     python = _venv_python()
@@ -96,7 +90,7 @@ def prepare_dbos(*, smoke: bool) -> Peer:
             timeout=_INSTALL_TIMEOUT,
         )
     except subprocess.CalledProcessError as exc:
-        return Peer(None, f"unavailable (install failed: {_last_line(exc.stderr or exc.stdout)})")
+        return Peer(None, f"unavailable (install failed: {last_line(exc.stderr or exc.stdout)})")
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Peer(None, f"unavailable (install failed: {exc})")
     if _installed_version(python) != DBOS_VERSION:
@@ -109,25 +103,7 @@ def run_dbos(
 ) -> dict[str, Any]:
     """Run the throughput workload on DBOS in its own interpreter; its JSON result."""
     assert peer.python is not None
-    done = subprocess.run(
-        [
-            str(peer.python),
-            str(WORKLOAD),
-            "--db",
-            str(db),
-            "--mode",
-            mode,
-            "--count",
-            str(count),
-            "--starters",
-            str(starters),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"DBOS {mode} run failed: {_last_line(done.stderr or done.stdout)}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    command = [str(peer.python), str(WORKLOAD), "--db", str(db), "--mode", mode]
+    command += ["--count", str(count), "--starters", str(starters)]
+    result, _ = run_json(command, f"DBOS {mode} run", timeout)
     return result

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aionactors import Engine, workflow
 from aionactors.core.events import Event
-from benchmarks.common import REPO
+from benchmarks.common import REPO, run_json
 
 THREADS = 64
 """Threads starting, querying and signalling workflows."""
@@ -202,22 +202,12 @@ def run(folder: Path, count: int, timeout: float = 1800.0) -> dict[str, Any]:
         watchdog.cancel()
         os.kill(populator.pid, signal.SIGKILL)
         populator.wait()
-    done = subprocess.run(
-        [*command, "--role", "recover"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"recovery failed ({done.returncode}): {done.stderr[-2000:]}")
-    recovered: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    recovered, log = run_json([*command, "--role", "recover"], "recovery", timeout)
     return {
         "killed_with": "SIGKILL",
         **populated,
         **recovered,
-        "logged_errors": common_errors(done.stderr),
+        "logged_errors": common_errors(log),
     }
 
 

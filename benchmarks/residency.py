@@ -23,7 +23,6 @@ import argparse
 import gc
 import json
 import logging
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aionactors import Engine
-from benchmarks.common import REPO
+from benchmarks.common import run_json
 from benchmarks.workloads import ParkedForever
 
 THREADS = 64
@@ -120,29 +119,9 @@ def run(
 ) -> dict[str, Any]:
     """Measure in a fresh interpreter, so nothing else this suite did is in the resident set."""
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.residency",
-            "--role",
-            "measure",
-            "--folder",
-            str(folder),
-            "--workflows",
-            str(count),
-            "--warm-up",
-            str(warm_up),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"residency run failed ({done.returncode}): {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    command = [sys.executable, "-m", "benchmarks.residency", "--role", "measure"]
+    command += ["--folder", str(folder), "--workflows", str(count), "--warm-up", str(warm_up)]
+    result, _ = run_json(command, "residency run", timeout)
     return result
 
 

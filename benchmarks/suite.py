@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import recovery, replay, residency
-from benchmarks.common import REPO, RESULTS
+from benchmarks.common import REPO, RESULTS, run_json
 from benchmarks.peer import Peer, prepare_dbos, run_dbos
 
 Row = dict[str, str]
@@ -126,12 +126,7 @@ def _run_aion(
         command.append("--storage-limit")
     if empty:
         command.append("--empty")
-    done = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, check=False, timeout=_RUN_TIMEOUT
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"aionactors {mode} run failed: {done.stderr.strip()[-500:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result, _ = run_json(command, f"aionactors {mode} run", _RUN_TIMEOUT)
     return result
 
 
