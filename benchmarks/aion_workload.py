@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -28,28 +27,11 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from aionactors.core.events import Event, event_json
+from benchmarks.cpu_usage import cpu_report, usage
 from benchmarks.workloads import STARTERS, throughput
 
 RAW_GROUP = 100
 """Workflows per transaction in the raw recorder's best case (as bench_store.py)."""
-
-
-def _usage() -> tuple[float, float, int, int]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime, usage.ru_stime, usage.ru_nvcsw, usage.ru_nivcsw
-
-
-def cpu_report(before: tuple[float, float, int, int], seconds: float) -> dict[str, float]:
-    """CPU time and context switches of this process over a run of ``seconds``."""
-    after = _usage()
-    user, system = after[0] - before[0], after[1] - before[1]
-    switches = (after[2] - before[2]) + (after[3] - before[3])
-    return {
-        "cpu_user_s": round(user, 2),
-        "cpu_system_s": round(system, 2),
-        "cores_busy": round((user + system) / seconds, 2),
-        "context_switches_per_ms": round(switches / seconds / 1000, 1),
-    }
 
 
 def insert_raw(path: Path, transactions: list[list[StoredEvent]]) -> float:
@@ -116,7 +98,7 @@ def main() -> None:
     args.folder.mkdir(parents=True, exist_ok=True)
 
     commits: list[Sequence[Event]] | None = [] if args.storage_limit else None
-    before = _usage()
+    before = usage()
     row = throughput(
         args.folder,
         args.count,

@@ -1,8 +1,9 @@
 """The throughput workload on DBOS Transact, for side-by-side measurement.
 
 Runs with the DBOS virtual environment's interpreter (``benchmarks/.venv-dbos``),
-never with the project's: DBOS pins its own SQLAlchemy. It imports nothing from
-this repository and prints one JSON object on its last line of stdout.
+never with the project's: DBOS pins its own SQLAlchemy. From this repository it
+imports only the standard-library ``cpu_usage.py`` beside it (the same CPU report as
+the aionactors run), and it prints one JSON object on its last line of stdout.
 
     benchmarks/.venv-dbos/bin/python benchmarks/dbos_workload.py \\
         --db /tmp/dbos.sqlite --mode concurrent --count 2000 --starters 64
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import sqlite3
 import sys
 import threading
@@ -29,29 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from cpu_usage import cpu_report, usage  # a sibling file, standard library only
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 from sqlalchemy import event
 
 _SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 _seen_settings: dict[str, str] = {}
-
-
-def _usage() -> tuple[float, float, int, int]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime, usage.ru_stime, usage.ru_nvcsw, usage.ru_nivcsw
-
-
-def cpu_report(before: tuple[float, float, int, int], seconds: float) -> dict[str, float]:
-    """CPU time and context switches of this process over a run of ``seconds``."""
-    after = _usage()
-    user, system = after[0] - before[0], after[1] - before[1]
-    switches = (after[2] - before[2]) + (after[3] - before[3])
-    return {
-        "cpu_user_s": round(user, 2),
-        "cpu_system_s": round(system, 2),
-        "cores_busy": round((user + system) / seconds, 2),
-        "context_switches_per_ms": round(switches / seconds / 1000, 1),
-    }
 
 
 @event.listens_for(sa.engine.Engine, "connect")
@@ -143,7 +126,7 @@ def main() -> None:
     }
     DBOS(config=config)
     DBOS.launch()
-    before = _usage()
+    before = usage()
     try:
         if args.mode == "concurrent":
             elapsed, latencies = concurrent(args.count, args.starters)
