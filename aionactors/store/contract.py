@@ -27,7 +27,6 @@ from aionactors.core.visibility import (
     WorkflowFilter,
     WorkflowPage,
     WorkflowSummary,
-    after_cursor,
     decode_page_token,
     page_token_for,
     summary_from_history,
@@ -213,8 +212,8 @@ class EventStore(ABC):
         cursor = decode_page_token(flt.page_token) if flt.page_token else None
         while True:
             chunk = self._scan_summaries(flt, cursor, _SCAN_CHUNK)
-            for summary in chunk:
-                if after_cursor(summary, cursor) and flt.matches(summary):
+            for summary in chunk:  # the backend applied the cursor and the columns
+                if flt.matches_attributes(summary):
                     yield summary
             if len(chunk) < _SCAN_CHUNK:
                 return
