@@ -37,21 +37,17 @@ class InMemoryStore(EventStore):
         outcomes: list[SequenceConflict | None] = []
         with self._lock:
             for request in requests:
-                history = self._histories.setdefault(request.workflow_id, [])
-                if len(history) != request.expected_seq:
-                    outcomes.append(
-                        SequenceConflict(request.workflow_id, request.expected_seq, len(history))
-                    )
+                head = len(self._histories.get(request.workflow_id, ()))
+                if head != request.expected_seq:
+                    conflict = SequenceConflict(request.workflow_id, request.expected_seq, head)
+                    outcomes.append(conflict)
                     continue
-                history.extend(request.events)
+                self._histories.setdefault(request.workflow_id, []).extend(request.events)
                 self._log.extend(request.events)
                 summary = apply_events(self._summaries.get(request.workflow_id), request.events)
                 if summary is not None:
                     self._summaries[request.workflow_id] = summary
                 outcomes.append(None)
-            for workflow_id in [r.workflow_id for r in requests]:
-                if not self._histories.get(workflow_id):
-                    self._histories.pop(workflow_id, None)
         return outcomes
 
     def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
