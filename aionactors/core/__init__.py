@@ -26,7 +26,6 @@ from aionactors.core.errors import (
 from aionactors.core.events import (
     EVENT_ADAPTER,
     EVENT_TYPES,
-    TERMINAL_EVENT_TYPES,
     Event,
     EventBase,
     event_dict,
@@ -39,6 +38,7 @@ from aionactors.core.payload import ActivityError, ActivityErrorKind, Payload, W
 from aionactors.core.runs import RunSummary, run_chain_from_history
 from aionactors.core.search import SearchAttributeSchema, SearchAttributeType, value_of
 from aionactors.core.status import (
+    TERMINAL_EVENT_TYPES,
     WorkflowStatus,
     current_lease_terminal,
     last_run_segment,

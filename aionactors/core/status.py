@@ -39,6 +39,9 @@ LIFECYCLE_STATUS: dict[str, WorkflowStatus] = {
 }
 """Lifecycle event type → the status it sets. Every other event leaves status alone."""
 
+TERMINAL_EVENT_TYPES = frozenset(t for t, status in LIFECYCLE_STATUS.items() if status.is_terminal)
+"""Event types that end a run (continue-as-new included)."""
+
 LEASE_RESET_TYPES = frozenset({"WorkflowStarted", "WorkflowReopened"})
 """Events that open a new lease: a terminal before them no longer closes the workflow."""
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from aionactors.core import events as ev
 from aionactors.core.errors import AionError
-from aionactors.core.events import TERMINAL_EVENT_TYPES, Event
+from aionactors.core.events import Event
+from aionactors.core.status import TERMINAL_EVENT_TYPES
 
 
 class WorkflowOutcomeError(AionError):

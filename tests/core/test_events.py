@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from aionactors.core import events as ev
 from aionactors.core.events import (
     EVENT_TYPES,
-    TERMINAL_EVENT_TYPES,
     Event,
     EventBase,
     event_dict,
@@ -22,6 +21,7 @@ from aionactors.core.events import (
     parse_event,
 )
 from aionactors.core.ids import TimerId
+from aionactors.core.status import TERMINAL_EVENT_TYPES
 
 from .factories import T0, WF, at, env, event_samples
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from aionactors.core import events as ev
-from aionactors.core.events import EVENT_TYPES, TERMINAL_EVENT_TYPES
+from aionactors.core.events import EVENT_TYPES
 from aionactors.core.status import (
     LEASE_RESET_TYPES,
     LIFECYCLE_STATUS,
+    TERMINAL_EVENT_TYPES,
     WorkflowStatus,
     current_lease_terminal,
     last_run_segment,
