@@ -20,7 +20,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
 from aionactors import AionError, WorkflowStatus
-from aionactors.core import TERMINAL_EVENT_TYPES, InvalidInput, WorkflowNotFound
+from aionactors.core import TERMINAL_EVENT_TYPES, InvalidInput
+from aionactors.core.status import LIFECYCLE_STATUS
 from aionactors.engine import Lagged, Published, Subscription
 from transports import models as m
 from transports.errors import ResumeCursorAheadOfHistory, describe_validation_error
@@ -30,13 +31,7 @@ _log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 60.0
 CLOSE_TIMEOUT = 5.0
-_STATUS_OF_TERMINAL = {
-    "WorkflowCompleted": WorkflowStatus.COMPLETED,
-    "WorkflowFailed": WorkflowStatus.FAILED,
-    "WorkflowCancelled": WorkflowStatus.CANCELLED,
-    "WorkflowTimedOut": WorkflowStatus.TIMED_OUT,
-    "WorkflowContinuedAsNew": WorkflowStatus.CONTINUED_AS_NEW,
-}
+_STATUS_OF_TERMINAL = {t: LIFECYCLE_STATUS[t] for t in TERMINAL_EVENT_TYPES}
 
 
 class SequenceContiguityViolation(Lagged):
@@ -163,9 +158,7 @@ class _Session:
             "per_workflow",
             workflow_id,
         )
-        summary = await self.state.access.summary(workflow_id)
-        if summary is None or summary.namespace != namespace:
-            raise WorkflowNotFound(workflow_id)
+        summary = await self.state.access.owned(self.identity, namespace, workflow_id)
         head = await self.state.access.head_seq(workflow_id)
         cursor = spec.resume_from_seq
         if cursor is None:
