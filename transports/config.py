@@ -24,10 +24,10 @@ from pydantic_settings import (
 )
 
 from aionactors.engine import EngineSettings
+from aionactors.store import DEFAULT_URL
 
 ENV_PREFIX = "AIONACTORS_"
 _ENV_IGNORED_PREFIX = "AIONACTORS_TEST_"
-DEFAULT_DB = "sqlite:///aionactors.db"
 
 
 class ServerConfig(BaseModel):
@@ -35,7 +35,7 @@ class ServerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     db: str = Field(
-        DEFAULT_DB, description="store URL: sqlite:///PATH, postgresql://..., memory://"
+        DEFAULT_URL, description="store URL: sqlite:///PATH, postgresql://..., memory://"
     )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port")
