@@ -302,6 +302,8 @@ class WorkflowActor(PooledActor):
         state = driver.activities.get(task.activity_id) if driver is not None else None
         if driver is None or driver.finished or state is None:
             return
+        if task.run_id != driver.started.run_id:
+            return  # an earlier run's (ids start at 0 again in each run): not this run's
         if state.settled or task.attempt != state.attempt:
             return  # cancelled meanwhile, or a stale attempt: nothing to record
         key = {"activity_id": task.activity_id, "attempt": task.attempt}

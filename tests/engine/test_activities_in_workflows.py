@@ -98,12 +98,28 @@ class Racer:
         return [index, value]
 
 
+@workflow.defn(name="races_then_continues")
+class RacesThenContinues:
+    """Run 0 loses its activity to a timer and continues as new in that step; run 1 reuses
+    activity id 0, so run 0's cancellation outcome must not be taken for run 1's."""
+
+    @workflow.run
+    async def run(self, n: int) -> object:
+        if n == 0:
+            await workflow.race(
+                workflow.execute_activity(w.blocks_until_released, heartbeat_timeout=60),
+                workflow.sleep(timedelta(seconds=10)),
+            )
+            workflow.continue_as_new(1)
+        return await workflow.execute_activity(w.blocks_until_released, heartbeat_timeout=60)
+
+
 @pytest.fixture
 def engine(db_path, clock):
     engine = open_engine(
         db_path,
         clock,
-        workflows=[*ALL_WORKFLOWS, Declined, Timeboxed, Racer],
+        workflows=[*ALL_WORKFLOWS, Declined, Timeboxed, Racer, RacesThenContinues],
         activities=ALL_ACTIVITIES,
     )
     yield engine
@@ -154,3 +170,21 @@ def test_race_loser_activity_is_cancelled_and_sees_it(engine, watch, clock) -> N
     )
     assert w.SAW_CANCEL.wait(20)  # the activity itself saw the cancellation
     assert engine.executor.in_flight("race", 0) is None
+
+
+def test_an_outcome_of_the_previous_run_is_not_taken_for_the_next_runs(
+    engine, watch, clock
+) -> None:
+    engine.start_workflow(RacesThenContinues, 0, workflow_id="can")
+    watch.has("can", "TimerStarted")
+    assert w.RUNNING.wait(20)
+    w.RUNNING.clear()
+    clock.advance(10)  # the timer wins: run 0 cancels activity 0 and continues as new
+    watch.has("can", "WorkflowContinuedAsNew")
+    assert w.RUNNING.wait(20)  # run 1's activity 0 is running
+    assert w.SAW_CANCEL.wait(20)  # run 0's was cancelled, and its outcome has been reported
+    w.RELEASE.set()
+    assert engine.result("can", timeout=20) == "released"
+    history = engine.history("can")
+    run_1 = history[[e.type for e in history].index("WorkflowContinuedAsNew") + 1 :]
+    assert "ActivityCancelled" not in [e.type for e in run_1]
