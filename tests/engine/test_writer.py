@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -21,26 +22,53 @@ def store(tmp_path):
     store.close()
 
 
-def test_concurrent_appends_share_commits_and_each_returns_after_its_own(store) -> None:
+class GatedStore(SQLiteStore):
+    """Holds its first append_batch until ``gate`` is set, so later appends queue up."""
+
+    def __init__(self, path, gate: threading.Event) -> None:
+        super().__init__(path)
+        self.gate = gate
+        self.held = threading.Event()
+
+    def append_batch(self, token, requests):  # type: ignore[no-untyped-def]
+        if not self.held.is_set():
+            self.held.set()
+            assert self.gate.wait(10)
+        return super().append_batch(token, requests)
+
+
+def test_concurrent_appends_share_commits_and_each_returns_after_its_own(tmp_path) -> None:
+    gate = threading.Event()
+    store = GatedStore(tmp_path / "gated.db", gate)
     writer = GroupCommitWriter(store)
     committed: list[Sequence[Event]] = []
     writer.add_listener(committed.append)
-    barrier = threading.Barrier(16)
+    errors: list[BaseException] = []
 
     def append(n: int) -> None:
         builder = HistoryBuilder(f"w{n}")
-        events = [builder.started(), builder.signal()]
-        barrier.wait()
-        writer.append(f"w{n}", events, 0)
-        assert store.head_seq(f"w{n}") == 2  # durable when append returns
+        try:
+            writer.append(f"w{n}", [builder.started(), builder.signal()], 0)
+            assert store.head_seq(f"w{n}") == 2  # durable when append returns
+        except BaseException as exc:
+            errors.append(exc)
 
     threads = [threading.Thread(target=append, args=(n,)) for n in range(16)]
-    for thread in threads:
+    threads[0].start()
+    assert store.held.wait(10)  # the first append's commit is in progress, held
+    for thread in threads[1:]:
         thread.start()
+    deadline = time.monotonic() + 10
+    while writer._queue.qsize() < 15 and time.monotonic() < deadline:
+        time.sleep(0.001)  # until the other 15 wait behind it
+    gate.set()
     for thread in threads:
         thread.join(10)
+        assert not thread.is_alive()
     writer.close()
-    assert writer.appends == 16 and writer.batches <= 16
+    store.close()
+    assert errors == []
+    assert (writer.appends, writer.batches) == (16, 2)  # the 15 shared one transaction
     assert sorted(e.workflow_id for batch in committed for e in batch if e.seq == 1) == sorted(
         f"w{n}" for n in range(16)
     )
