@@ -55,15 +55,20 @@ def _config(body: ScheduleCreateRequest) -> ScheduleConfig:
     return ScheduleConfig.model_validate(body.model_dump(exclude={"schedule_id"}))
 
 
-async def _owned(request: web.Request) -> str:
-    """The schedule id of the path, if the caller may see it in the requested namespace."""
+async def _owned_state(request: web.Request, fire_times: int = 0) -> ScheduleState:
+    """The path's schedule, if the caller may see it in the requested namespace."""
     schedule_id = request.match_info["schedule_id"]
     namespace = read_query(request, NamespaceQuery).namespace
     identity_of(request).require(namespace)
-    state = await _schedules(request).describe_async(schedule_id, 0)
+    state = await _schedules(request).describe_async(schedule_id, fire_times)
     if state.namespace != namespace:
         raise ScheduleNotFound(schedule_id)
-    return schedule_id
+    return state
+
+
+async def _owned(request: web.Request) -> str:
+    """The schedule id of the path, if the caller may see it in the requested namespace."""
+    return (await _owned_state(request)).schedule_id
 
 
 def _state(state: ScheduleState) -> web.Response:
@@ -87,8 +92,7 @@ async def list_schedules(request: web.Request) -> web.Response:
 
 
 async def get_schedule(request: web.Request) -> web.Response:
-    schedule_id = await _owned(request)
-    return _state(await _schedules(request).describe_async(schedule_id))
+    return _state(await _owned_state(request, fire_times=5))  # as Schedules.describe shows
 
 
 async def update_schedule(request: web.Request) -> web.Response:
