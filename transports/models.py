@@ -6,7 +6,7 @@ generate ``/openapi.json``, so the document cannot drift from the server.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
 
@@ -241,4 +241,3 @@ class StreamErrorFrame(Reply):
     error: ErrorBody
 
 
-ActionName = Literal["reopen", "pause", "resume"]

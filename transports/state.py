@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -14,9 +13,8 @@ from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, Identity
 from transports.config import ServerConfig
+from transports.errors import Handler
 from transports.metrics import ServerMetrics
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,6 @@ WORKFLOW_ID_MAX_LENGTH = 255
 WorkflowId = Annotated[str, Field(min_length=1, max_length=WORKFLOW_ID_MAX_LENGTH)]
 """A workflow id: minted UUID4 text, or any non-empty user-supplied string."""
 
-RunId = str
-"""A run id: UUID4 text, fresh for every run (continue-as-new mints a new one)."""
-
-ScheduleId = str
-"""A schedule id: UUID4 text."""
 
 ActivityId = Annotated[int, Field(ge=0)]
 """An activity's ordinal within its run: the n-th activity the run scheduled, from 0."""

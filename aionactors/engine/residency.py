@@ -45,7 +45,6 @@ class Residency:
         self._last_used: dict[str, float] = {}
         self._retired: set[str] = set()
         self._bound = threading.Condition()
-        self.activations = 0
         self.evictions = 0
 
     # ---- called from actor threads (never block) ---------------------------------------------
@@ -91,7 +90,6 @@ class Residency:
                 except ChildAlreadyStarted:
                     ref = None
                 else:
-                    self.activations += 1
                     self._refs.setdefault(workflow_id, ref)
                     self.touch(workflow_id)
                     return self._refs[workflow_id]

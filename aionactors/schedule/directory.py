@@ -39,6 +39,3 @@ class Directory:
                 timeout,
             )
             return self._refs.get(schedule_id)
-
-    def ids(self) -> list[str]:
-        return list(self._refs)
