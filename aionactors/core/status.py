@@ -42,6 +42,9 @@ LIFECYCLE_STATUS: dict[str, WorkflowStatus] = {
 TERMINAL_EVENT_TYPES = frozenset(t for t, status in LIFECYCLE_STATUS.items() if status.is_terminal)
 """Event types that end a run (continue-as-new included)."""
 
+FINAL_EVENT_TYPES = TERMINAL_EVENT_TYPES - {"WorkflowContinuedAsNew"}
+"""Event types that end the workflow itself: a continued run goes on in its successor."""
+
 LEASE_RESET_TYPES = frozenset({"WorkflowStarted", "WorkflowReopened"})
 """Events that open a new lease: a terminal before them no longer closes the workflow."""
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from aionactors.core.errors import AionError, AlreadyExists, NotFound, NotRunning
 from aionactors.core.events import Event
 from aionactors.core.payload import WorkflowError
-from aionactors.core.status import current_lease_terminal
+from aionactors.core.status import FINAL_EVENT_TYPES, current_lease_terminal
 from aionactors.engine import messages as msg
 from aionactors.workflow.commands import ParentClosePolicy, StartChild
 
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from aionactors.engine.engine import Engine
 
 _log = logging.getLogger(__name__)
-_CHILD_ENDINGS = frozenset(
-    {"WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "WorkflowTimedOut"}
-)
 
 
 class EngineOps:
@@ -94,7 +91,7 @@ class EngineOps:
                 engine.tell(parent_id, msg.ChildDone(child_id, error=error))
                 return
         terminal = current_lease_terminal(engine.store.read_history(child_id))
-        if terminal is not None and terminal.type in _CHILD_ENDINGS:
+        if terminal is not None and terminal.type in FINAL_EVENT_TYPES:
             engine.tell(parent_id, msg.ChildDone.of(child_id, terminal))
 
     def _signal(self, workflow_id: str, name: str, payload: Any) -> None:
@@ -117,7 +114,7 @@ class EngineOps:
         the engine die before the notifier runs, the parent's replay asks the child again.)
         """
         for event in events:
-            if event.type in _CHILD_ENDINGS:
+            if event.type in FINAL_EVENT_TYPES:
                 parent = self._parents.pop(event.workflow_id, None)
                 if parent is not None:
                     self._endings.put((event, parent))

@@ -9,7 +9,7 @@ from typing import Any
 from aionactors.core import events as ev
 from aionactors.core.errors import AionError
 from aionactors.core.events import Event
-from aionactors.core.status import TERMINAL_EVENT_TYPES
+from aionactors.core.status import FINAL_EVENT_TYPES
 
 
 class WorkflowOutcomeError(AionError):
@@ -84,7 +84,7 @@ class TerminalWaiters:
 
     def on_commit(self, events: Sequence[Event]) -> None:
         for event in events:
-            if event.type not in TERMINAL_EVENT_TYPES or event.type == "WorkflowContinuedAsNew":
+            if event.type not in FINAL_EVENT_TYPES:
                 continue  # a continued run goes on in its successor, committed with it
             with self._lock:
                 slots = self._waiting.pop(event.workflow_id, [])
