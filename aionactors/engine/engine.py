@@ -419,8 +419,10 @@ class Engine:
         """Wait for the workflow to end: its result, or a typed error for how it ended."""
         slot = self.waiters.register(workflow_id)
         try:
-            self._require(workflow_id)
-            terminal = current_lease_terminal(self.store.read_history(workflow_id))
+            terminal = None
+            # The summary commits with the events: a running workflow needs no history read.
+            if self._require(workflow_id).status.is_terminal:
+                terminal = current_lease_terminal(self.store.read_history(workflow_id))
             if terminal is None:
                 flag, box = slot
                 if not flag.wait(timeout):
