@@ -27,8 +27,8 @@ class TimerService:
         self._clock = clock
         self._deliver = deliver
         self._lock = threading.Lock()
-        self._armed: dict[str, dict[TimerId, Cancellable]] = {}
-        self._fire_at: dict[tuple[str, TimerId], datetime] = {}
+        self._armed: dict[str, dict[TimerId, tuple[Cancellable, datetime]]] = {}
+        """Per workflow, each armed timer's clock handle and the time it fires."""
         self._closed = False
 
     def load(self) -> int:
@@ -48,7 +48,7 @@ class TimerService:
         timers usually are: ``load`` armed every stored row at startup)."""
         with self._lock:
             armed = self._armed.get(workflow_id, {}).get(timer_id)
-            if armed is not None and self._fire_at.get((workflow_id, timer_id)) == fire_at:
+            if armed is not None and armed[1] == fire_at:
                 return
         self.schedule(workflow_id, timer_id, fire_at)
 
@@ -62,9 +62,7 @@ class TimerService:
     def cancel_all(self, workflow_id: str) -> None:
         with self._lock:
             armed = self._armed.pop(workflow_id, {})
-            for timer_id in armed:
-                self._fire_at.pop((workflow_id, timer_id), None)
-        for timer_id, handle in armed.items():
+        for timer_id, (handle, _) in armed.items():
             handle.cancel()
             self._store.cancel_timer(workflow_id, timer_id)
 
@@ -78,14 +76,14 @@ class TimerService:
                 if self._closed:
                     return
                 timers = self._armed.get(workflow_id, {})
-                if timers.get(timer_id) is not handle:
+                entry = timers.get(timer_id)
+                if entry is None or entry[0] is not handle:
                     return
                 # Fired is no longer armed: if the firing is lost (the actor crashed with it
                 # in its mailbox), the replayed run's ``ensure`` arms it again.
                 del timers[timer_id]
                 if not timers:
                     del self._armed[workflow_id]
-                self._fire_at.pop((workflow_id, timer_id), None)
             self._deliver(workflow_id, timer_id, fire_at)
 
         with self._lock:
@@ -93,26 +91,23 @@ class TimerService:
                 return
             previous = self._armed.setdefault(workflow_id, {}).pop(timer_id, None)
             handle = self._clock.call_at(fire_at, fire)
-            self._armed[workflow_id][timer_id] = handle
-            self._fire_at[(workflow_id, timer_id)] = fire_at
+            self._armed[workflow_id][timer_id] = (handle, fire_at)
         if previous is not None:
-            previous.cancel()
+            previous[0].cancel()
 
     def _disarm(self, workflow_id: str, timer_id: TimerId) -> None:
         with self._lock:
             timers = self._armed.get(workflow_id)
-            handle = timers.pop(timer_id, None) if timers else None
-            self._fire_at.pop((workflow_id, timer_id), None)
+            entry = timers.pop(timer_id, None) if timers else None
             if timers is not None and not timers:
                 del self._armed[workflow_id]
-        if handle is not None:
-            handle.cancel()
+        if entry is not None:
+            entry[0].cancel()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             armed, self._armed = self._armed, {}
-            self._fire_at.clear()
         for timers in armed.values():
-            for handle in timers.values():
+            for handle, _ in timers.values():
                 handle.cancel()
