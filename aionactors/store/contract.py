@@ -33,6 +33,8 @@ from aionactors.core.visibility import (
 )
 
 _SCAN_CHUNK = 500
+_REBUILD_CHUNK = 500
+"""Histories read (one query) and summaries written (one transaction) at a time."""
 
 
 class WriteToken:
@@ -181,17 +183,22 @@ class EventStore(ABC):
     def _ids_with_status(self, status: WorkflowStatus) -> list[str]: ...
 
     @abstractmethod
-    def _put_summary(self, summary: WorkflowSummary) -> None:
-        """Replace one visibility row (used when rebuilding them from history)."""
+    def _put_summaries(self, summaries: list[WorkflowSummary]) -> None:
+        """Replace these visibility rows (used when rebuilding them from history)."""
 
     def rebuild_visibility(self) -> int:
         """Recompute every visibility row from its history (they are only a projection)."""
         rebuilt = 0
-        for workflow_id in self.list_workflow_ids():
-            summary = summary_from_history(self.read_history(workflow_id))
-            if summary is not None:
-                self._put_summary(summary)
-                rebuilt += 1
+        ids = self.list_workflow_ids()
+        for start in range(0, len(ids), _REBUILD_CHUNK):
+            histories = self.read_histories(ids[start : start + _REBUILD_CHUNK])
+            summaries = [
+                summary
+                for history in histories.values()
+                if (summary := summary_from_history(history)) is not None
+            ]
+            self._put_summaries(summaries)
+            rebuilt += len(summaries)
         return rebuilt
 
     def list_active(self) -> list[str]:

@@ -71,9 +71,9 @@ class InMemoryStore(EventStore):
         with self._lock:
             return sorted(w for w, s in self._summaries.items() if s.status == status)
 
-    def _put_summary(self, summary: WorkflowSummary) -> None:
+    def _put_summaries(self, summaries: list[WorkflowSummary]) -> None:
         with self._lock:
-            self._summaries[summary.workflow_id] = summary
+            self._summaries.update((s.workflow_id, s) for s in summaries)
 
     def _scan_summaries(
         self, flt: WorkflowFilter, cursor: tuple[datetime, str] | None, limit: int

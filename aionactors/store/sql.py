@@ -219,9 +219,11 @@ class SqlEventStore(EventStore):
         if summaries:
             self._upsert_summaries(cursor, summaries)
 
-    def _put_summary(self, summary: WorkflowSummary) -> None:
+    def _put_summaries(self, summaries: list[WorkflowSummary]) -> None:
+        if not summaries:
+            return
         with storage_errors("rebuilding visibility"), self._transaction(commit=True) as cursor:
-            self._upsert_summaries(cursor, [summary])
+            self._upsert_summaries(cursor, summaries)
 
     def _upsert_summaries(self, cursor: Any, summaries: list[WorkflowSummary]) -> None:
         rows = [
