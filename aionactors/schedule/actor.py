@@ -310,10 +310,7 @@ class ScheduleActor(pykka.ThreadingActor):
         seams = self.rt.seams
         for wid in list(self.projection.current):
             seams.canceller.cancel(wid, reason, terminate=terminate)
-            run = seams.starter.find(wid)
-            if run is None or run.ended:
-                status = run.status if run is not None else "Cancelled"
-                self.log.record(ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status)
+            self._record_if_ended(wid, missing="Cancelled")
 
     def _release_buffered(self) -> None:
         """Start the oldest buffered tick once nothing is running (and the schedule is active)."""
@@ -338,10 +335,14 @@ class ScheduleActor(pykka.ThreadingActor):
     def _reconcile_runs(self) -> None:
         """Runs that ended while no actor was listening are recorded as ended now."""
         for wid in list(self.projection.current):
-            run = self.rt.seams.starter.find(wid)
-            if run is None or run.ended:
-                status = run.status if run is not None else "Unknown"
-                self.log.record(ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status)
+            self._record_if_ended(wid, missing="Unknown")
+
+    def _record_if_ended(self, wid: str, missing: str) -> None:
+        """Record a current run's end if it has ended (as ``missing`` if it is gone)."""
+        run = self.rt.seams.starter.find(wid)
+        if run is None or run.ended:
+            status = run.status if run is not None else missing
+            self.log.record(ev.ScheduleExecutionEnded, triggered_workflow_id=wid, status=status)
 
     def _backfill(self, start: datetime, end: datetime) -> msg.BackfillResult:
         if end > self.rt.seams.timer.now():
