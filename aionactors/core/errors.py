@@ -79,6 +79,18 @@ class UnknownQuery(AionError):
     error_type = "UnknownQuery"
 
 
+class UnknownUpdate(InvalidInput):
+    """The workflow type has no update handler of that name: nothing was recorded."""
+
+    error_type = "UnknownUpdate"
+
+
+class UpdateRejected(InvalidInput):
+    """The update's validator refused it: nothing was recorded."""
+
+    error_type = "UpdateRejected"
+
+
 class QueryFailed(AionError):
     """The workflow's query handler raised."""
 

@@ -186,6 +186,27 @@ class SignalSent(EventBase):
     payload: JsonValue = None
 
 
+# --- updates --------------------------------------------------------------------------
+
+
+class UpdateAccepted(EventBase):
+    """An update passed its validator; recorded before its handler runs."""
+
+    type: Literal["UpdateAccepted"] = "UpdateAccepted"
+    update_id: str
+    name: str
+    args: list[JsonValue] = Field(default_factory=list)
+
+
+class UpdateCompleted(EventBase):
+    """The handler of update ``update_id`` returned ``result`` or raised ``error``."""
+
+    type: Literal["UpdateCompleted"] = "UpdateCompleted"
+    update_id: str
+    result: JsonValue = None
+    error: WorkflowError | None = None
+
+
 # --- child workflows ------------------------------------------------------------------
 
 
@@ -309,6 +330,8 @@ Event = Annotated[
     | WithTimeoutCompleted
     | SignalReceived
     | SignalSent
+    | UpdateAccepted
+    | UpdateCompleted
     | ChildWorkflowStarted
     | ChildWorkflowCompleted
     | ChildWorkflowFailed

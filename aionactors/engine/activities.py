@@ -37,6 +37,7 @@ from aionactors.workflow.activity import (
     enter_activity,
     error_from_exception,
 )
+from aionactors.workflow.payloads import to_json
 
 _log = logging.getLogger(__name__)
 
@@ -408,7 +409,7 @@ class ActivityExecutor:
 def _success(task: ActivityTask, result: Any) -> ActivityOutcome:
     try:
         # Round-trip so the live result equals what replay will read back (tuples -> lists).
-        normalised = json.loads(json.dumps(result, allow_nan=False))
+        normalised = json.loads(json.dumps(to_json(result), allow_nan=False))
     except (TypeError, ValueError) as exc:
         error = ActivityError(
             kind=ActivityErrorKind.TERMINAL,

@@ -9,6 +9,7 @@ from aionactors.engine.recorder import EventSpec
 from aionactors.workflow.commands import (
     CancelTimer,
     Command,
+    CompleteUpdate,
     CompleteWorkflow,
     ContinueAsNew,
     FailWorkflow,
@@ -84,6 +85,9 @@ def events_for(
             return [(ev.WorkflowCompleted, {"result": result})]
         case FailWorkflow(error=error):
             return [(ev.WorkflowFailed, {"error": error})]
+        case CompleteUpdate(update_id=update_id, result=result, error=error):
+            outcome = {"update_id": update_id, "result": result, "error": error}
+            return [(ev.UpdateCompleted, outcome)]
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover
 
 

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar, overload
 
 from aionactors.core.payload import ActivityError, ActivityErrorKind
+from aionactors.workflow.payloads import PayloadValidationError, call_types
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,8 +103,19 @@ class ActivityDefinition:
         object.__setattr__(self, "takes_input", _takes_input(self.fn, self.name))
 
     def call(self, input: Any) -> Any:
-        """Call the function with the JSON input (or with nothing if it takes none)."""
-        return self.fn(input) if self.takes_input else self.fn()
+        """Call the function with the JSON input (or with nothing if it takes none), converted
+        to its parameter's annotation (a pydantic model, a dataclass...) if it has one.
+
+        Input that does not fit is a non-retryable failure: another attempt cannot fix it.
+        """
+        if not self.takes_input:
+            return self.fn()
+        try:
+            (arg,) = call_types(self.fn).decode([input], f"input of activity {self.name!r}")
+        except PayloadValidationError as exc:
+            kind = "PayloadValidationError"
+            raise ApplicationError(str(exc), type=kind, non_retryable=True) from None
+        return self.fn(arg)
 
 
 def _takes_input(fn: Callable[..., Any], name: str) -> bool:

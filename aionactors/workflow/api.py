@@ -22,6 +22,7 @@ from aionactors.workflow.commands import ActivityOptions, ParentClosePolicy
 from aionactors.workflow.context import current
 from aionactors.workflow.definition import workflow_definition
 from aionactors.workflow.errors import ContinueAsNewRequest
+from aionactors.workflow.payloads import CallTypes, call_types, to_json
 from aionactors.workflow.retry import RetryPolicy
 from aionactors.workflow.scheduler import WorkflowFuture
 from aionactors.workflow.state import WorkflowInfo, ensure_json
@@ -46,7 +47,9 @@ def execute_activity(
 ) -> WorkflowFuture:
     """Run an activity (a decorated function or its name) with one JSON argument.
 
-    Awaiting gives its result, or raises ActivityFailure once retries are exhausted.
+    Awaiting gives its result, or raises ActivityFailure once retries are exhausted. Given
+    the function (not its name), the result arrives as its return annotation declares
+    (a pydantic model, a dataclass...), converted from the recorded JSON.
     """
     name = activity if isinstance(activity, str) else activity_definition(activity).name
     options = ActivityOptions(
@@ -55,7 +58,28 @@ def execute_activity(
         heartbeat_timeout=_seconds(heartbeat_timeout),
         task_queue=task_queue,
     )
-    return current().schedule_activity(name, arg, options)
+    future = current().schedule_activity(name, arg, options)
+    return future if isinstance(activity, str) else _typed(future, call_types(activity))
+
+
+def _typed(future: WorkflowFuture, types: CallTypes) -> WorkflowFuture:
+    """``future``'s result converted to ``types``' return annotation (if it has a rich one)."""
+    if types.result is None:
+        return future
+    typed = WorkflowFuture(label=future.label, on_cancel=future.cancel)
+
+    def convert(done: WorkflowFuture) -> None:
+        error = done.exception()
+        if error is not None:
+            typed.set_exception(error)
+            return
+        try:
+            typed.set_result(types.decode_result(done.result()))
+        except ValueError as exc:
+            typed.set_exception(exc)
+
+    future.add_done_callback(convert)
+    return typed
 
 
 def sleep(duration: Duration) -> WorkflowFuture:
@@ -194,9 +218,13 @@ def start_child_workflow(
     parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
 ) -> ChildWorkflowHandle:
     """Start a child workflow (recorded before it exists) without waiting for it."""
-    name = workflow if isinstance(workflow, str) else workflow_definition(workflow).name
+    if isinstance(workflow, str):
+        name, types = workflow, None
+    else:
+        definition = workflow_definition(workflow)
+        name, types = definition.name, call_types(getattr(workflow, definition.run_name))
     child_id, result = current().start_child(name, arg, workflow_id, parent_close_policy)
-    return ChildWorkflowHandle(child_id, result)
+    return ChildWorkflowHandle(child_id, result if types is None else _typed(result, types))
 
 
 async def execute_child_workflow(
@@ -240,7 +268,7 @@ def continue_as_new(arg: Any = None, *, workflow_type: str | type | None = None)
             f"continue_as_new refused: {activities} activities and {children} child workflows"
             " are unresolved; await or cancel them first"
         )
-    ensure_json(arg, "continue_as_new input")
+    arg = ensure_json(to_json(arg), "continue_as_new input")
     name = (
         workflow_type
         if workflow_type is None or isinstance(workflow_type, str)

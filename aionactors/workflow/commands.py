@@ -96,6 +96,15 @@ class FailWorkflow:
     error: WorkflowError
 
 
+@dataclass(frozen=True)
+class CompleteUpdate:
+    """An update's handler finished: record its result (or error) before the caller sees it."""
+
+    update_id: str
+    result: Any = None
+    error: WorkflowError | None = None
+
+
 Command = (
     ScheduleActivity
     | RequestCancelActivity
@@ -129,4 +138,6 @@ def describe(command: Command) -> str:
             return "CompleteWorkflow"
         case FailWorkflow():
             return "FailWorkflow"
+        case CompleteUpdate(update_id=update_id):
+            return f"CompleteUpdate {update_id!r}"
     return repr(command)  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Workflow classes: `@workflow.defn` with `run`, `signal` and `query` methods.
+"""Workflow classes: `@workflow.defn` with `run`, `signal`, `query` and `update` methods.
 
 The decorators only attach metadata; ``workflow_definition(cls)`` collects it
 into a :class:`WorkflowDefinition` that the engine registers by name.
@@ -13,9 +13,11 @@ from typing import Any, TypeVar, overload
 
 _C = TypeVar("_C", bound=type)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_G = TypeVar("_G", bound=Callable[..., Any])
 
 _DEFN_ATTR = "__aionactors_workflow__"
 _ROLE_ATTR = "__aionactors_role__"
+_VALIDATOR_ATTR = "__aionactors_validator__"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class WorkflowDefinition:
     signals: dict[str, str] = field(default_factory=dict)
     queries: dict[str, str] = field(default_factory=dict)
     timeout_seconds: float | None = None
+    updates: dict[str, str] = field(default_factory=dict)
+    update_validators: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    """Update name -> its ``@<handler>.validator`` function (called with the instance)."""
 
 
 @overload
@@ -82,10 +87,35 @@ def query(fn: _F | None = None, *, name: str | None = None) -> _F | Callable[[_F
     return _handler("query", fn, name)
 
 
+@overload
+def update(fn: _F) -> _F: ...
+@overload
+def update(*, name: str | None = None) -> Callable[[_F], _F]: ...
+def update(fn: _F | None = None, *, name: str | None = None) -> _F | Callable[[_F], _F]:
+    """Mark a method that changes state and answers the caller: ``def add(self, item) -> int``.
+
+    It may be ``async`` and await activities and timers. ``@add.validator`` marks an
+    optional ``def validate_add(self, item) -> None`` that runs first, read-only, and
+    rejects the update by raising: a rejected update is never recorded.
+    """
+
+    def decorate(target: _F) -> _F:
+        def validator(check: _G) -> _G:
+            setattr(target, _VALIDATOR_ATTR, check)
+            return check
+
+        target.validator = validator  # type: ignore[attr-defined]
+        return _handler("update", target, name)  # type: ignore[return-value]
+
+    return decorate(fn) if fn is not None else decorate
+
+
 def _build(cls: type, name: str, timeout: float | None) -> WorkflowDefinition:
     run_names: list[str] = []
     signals: dict[str, str] = {}
     queries: dict[str, str] = {}
+    updates: dict[str, str] = {}
+    validators: dict[str, Callable[..., Any]] = {}
     for attribute, member in inspect.getmembers(cls, callable):
         role = getattr(member, _ROLE_ATTR, None)
         if role is None:
@@ -95,6 +125,11 @@ def _build(cls: type, name: str, timeout: float | None) -> WorkflowDefinition:
             run_names.append(attribute)
         elif kind == "signal":
             signals[public] = attribute
+        elif kind == "update":
+            updates[public] = attribute
+            check = getattr(member, _VALIDATOR_ATTR, None)
+            if check is not None:
+                validators[public] = check
         else:
             queries[public] = attribute
     if len(run_names) != 1:
@@ -110,6 +145,8 @@ def _build(cls: type, name: str, timeout: float | None) -> WorkflowDefinition:
         signals=signals,
         queries=queries,
         timeout_seconds=timeout,
+        updates=updates,
+        update_validators=validators,
     )
 
 

@@ -24,6 +24,7 @@ from aionactors.core.errors import InvalidInput
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityErrorKind, WorkflowError
 from aionactors.core.search import SearchAttributes, SearchAttributeSchema
+from aionactors.workflow import updates
 from aionactors.workflow.commands import (
     ActivityOptions,
     CancelTimer,
@@ -49,6 +50,7 @@ from aionactors.workflow.errors import (
     ContinueAsNewRequest,
     NonDeterminismError,
 )
+from aionactors.workflow.payloads import PayloadValidationError, call_types, to_json
 from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
 from aionactors.workflow.state import (
     ActivityState,
@@ -94,6 +96,8 @@ class WorkflowDriver:
         self._child_seq = 0
         self._root: Task | None = None
         self._handlers: list[Task] = []
+        self.update_tasks: list[Task] = []
+        """Running ``async def`` update handlers (their failure fails the update, not the run)."""
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -101,7 +105,11 @@ class WorkflowDriver:
         method = getattr(self.instance, self.definition.run_name)
         args = (self.started.input,) if self.definition.run_takes_arg else ()
         with running(self):
-            self._root = self.scheduler.spawn(method(*args), "run")
+            try:
+                body = method(*call_types(method, method=True).decode(args, "workflow input"))
+            except PayloadValidationError as exc:  # recorded input that no longer fits the code
+                body = _raising(exc)
+            self._root = self.scheduler.spawn(body, "run")
         self._run()
 
     def apply(self, event: ev.Event) -> None:
@@ -139,7 +147,7 @@ class WorkflowDriver:
     def schedule_activity(
         self, activity_type: str, arg: Any, options: ActivityOptions
     ) -> WorkflowFuture:
-        ensure_json(arg, f"input of activity {activity_type!r}")
+        arg = ensure_json(to_json(arg), f"input of activity {activity_type!r}")
         activity_id = self._activity_seq
         self._activity_seq += 1
         command = ScheduleActivity(activity_id, activity_type, arg, options)
@@ -181,7 +189,7 @@ class WorkflowDriver:
         workflow_id: str | None,
         policy: ParentClosePolicy,
     ) -> tuple[str, WorkflowFuture]:
-        ensure_json(arg, f"input of child workflow {workflow_type!r}")
+        arg = ensure_json(to_json(arg), f"input of child workflow {workflow_type!r}")
         ordinal = self._child_seq
         self._child_seq += 1
         child_id = workflow_id or str(
@@ -199,7 +207,7 @@ class WorkflowDriver:
         return child_id, future
 
     def signal_external(self, workflow_id: str, name: str, payload: Any) -> None:
-        ensure_json(payload, f"payload of signal {name!r}")
+        payload = ensure_json(to_json(payload), f"payload of signal {name!r}")
         self._issue(SignalExternal(workflow_id, name, payload))
 
     def upsert_search_attributes(self, attributes: SearchAttributes) -> None:
@@ -218,6 +226,10 @@ class WorkflowDriver:
 
     def _issue(self, command: Command) -> None:
         self._unmatched.append(command)
+
+    def issue(self, command: Command) -> None:
+        """Queue a command for recording (used by the update machinery)."""
+        self._issue(command)
 
     # ---- running the code ---------------------------------------------------------------
     def _run(self) -> None:
@@ -241,7 +253,7 @@ class WorkflowDriver:
 
     def _complete(self, result: Any) -> None:
         try:
-            ensure_json(result, "workflow result")
+            result = ensure_json(to_json(result), "workflow result")
         except TypeError as exc:
             self._finish(FailWorkflow(_error_of(exc)))
             return
@@ -266,6 +278,10 @@ class WorkflowDriver:
                 f"history has {event.type} at seq {event.seq}, but the code issued {describe(head)}"
             )
         self._unmatched.popleft()
+
+    def match(self, event: ev.Event, matches: Callable[[Command], bool]) -> None:
+        """Pop the next issued command, which must be the one ``event`` records."""
+        self._match(event, matches)
 
     def _activity(self, event: ev.Event, activity_id: int) -> ActivityState:
         state = self.activities.get(activity_id)
@@ -350,7 +366,14 @@ class WorkflowDriver:
         method = getattr(self.instance, attribute)
         takes_payload = len(inspect.signature(method).parameters) > 0
         with running(self):
-            outcome = method(event.payload) if takes_payload else method()
+            try:
+                args = call_types(method, method=True).decode(
+                    [event.payload] if takes_payload else [], f"payload of signal {event.name!r}"
+                )
+            except PayloadValidationError as exc:  # fails the run, as a raising handler does
+                self._handlers.append(self.scheduler.spawn(_raising(exc), f"signal {event.name}"))
+                return
+            outcome = method(*args)
             if inspect.iscoroutine(outcome):
                 self._handlers.append(self.scheduler.spawn(outcome, f"signal {event.name}"))
 
@@ -372,7 +395,7 @@ class WorkflowDriver:
             state.settled = True
         for timer in self.timers.values():
             timer.settled = True
-        for task in [self._root, *self._handlers]:
+        for task in [self._root, *self._handlers, *self.update_tasks]:
             if task is not None and not task.future.done():
                 task.future.cancel()
 
@@ -452,18 +475,26 @@ class WorkflowDriver:
         "ChildWorkflowCancelled": _on_child_cancelled,
         "SignalSent": _on_signal_sent,
         "SearchAttributesUpdated": _on_attributes,
+        "UpdateAccepted": updates.on_update_accepted,
+        "UpdateCompleted": updates.on_update_completed,
     }
 
     # ---- queries --------------------------------------------------------------------------
     def query(self, name: str, args: tuple[Any, ...]) -> Any:
         """Answer a query from live state; KeyError if the type has no such handler."""
-        attribute = self.definition.queries[name]
+        method = getattr(self.instance, self.definition.queries[name])
+        decoded = call_types(method, method=True).decode(args, f"argument of query {name!r}")
         with running(self, read_only=True):
-            result = getattr(self.instance, attribute)(*args)
+            result = method(*decoded)
         if inspect.iscoroutine(result):
             result.close()
             raise TypeError(f"query handler {name!r} must be a plain 'def', not 'async def'")
-        return ensure_json(result, f"result of query {name!r}")
+        return ensure_json(to_json(result), f"result of query {name!r}")
+
+
+async def _raising(error: Exception) -> Any:
+    """A workflow task that fails at once with ``error`` (so the run fails the usual way)."""
+    raise error
 
 
 def _error_of(exc: BaseException | None) -> WorkflowError:

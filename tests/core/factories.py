@@ -182,6 +182,9 @@ def event_samples() -> list[ev.EventBase]:
         ev.ScheduleExecutionEnded(
             **env(59), schedule_id="s-1", triggered_workflow_id="wf-9", status="Completed"
         ),
+        ev.UpdateAccepted(**env(60), update_id="u-1", name="add", args=[{"sku": "a"}, 2]),
+        ev.UpdateCompleted(**env(61), update_id="u-1", result={"count": 2}),
+        ev.UpdateCompleted(**env(62), update_id="u-2", error=wf_error),
     ]
 
 
