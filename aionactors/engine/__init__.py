@@ -1,6 +1,6 @@
 """The engine: workflow actors under supervision, group-commit writer, timers, activities."""
 
-from aionactors.core.errors import QueryFailed, UnknownQuery
+from aionactors.core.errors import QueryFailed, UnknownQuery, UnknownUpdate, UpdateRejected
 from aionactors.engine.broadcaster import Broadcaster, Lagged, Published, Subscription
 from aionactors.engine.clock import Clock, ManualClock, SystemClock
 from aionactors.engine.engine import Engine
@@ -13,6 +13,7 @@ from aionactors.engine.outcomes import (
     WorkflowTimedOutError,
     outcome_of,
 )
+from aionactors.engine.updates import UpdateFailed, UpdateTimeout
 
 __all__ = [
     "Broadcaster",
@@ -27,6 +28,10 @@ __all__ = [
     "Subscription",
     "SystemClock",
     "UnknownQuery",
+    "UnknownUpdate",
+    "UpdateFailed",
+    "UpdateRejected",
+    "UpdateTimeout",
     "WorkflowCancelledError",
     "WorkflowDescription",
     "WorkflowFailedError",

@@ -52,19 +52,23 @@ from aionactors.engine.engine_events import (
     start_events,
     successor_events,
 )
+from aionactors.engine.interactions import WorkflowInteractions
 from aionactors.engine.models import AsyncTwin, EngineSettings, WorkflowDescription, WorkflowHandle
 from aionactors.engine.ops import EngineOps
 from aionactors.engine.outcomes import ResultTimeout, TerminalWaiters, outcome_of
+from aionactors.engine.payload_checks import check_signal_payload, check_start_input
 from aionactors.engine.recovery import sweep_continued_as_new
 from aionactors.engine.registry import Registry
 from aionactors.engine.residency import Residency
 from aionactors.engine.runtime import Runtime
 from aionactors.engine.timers import TimerService
+from aionactors.engine.updates import UpdateWaiters
 from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor
 from aionactors.engine.writer import GroupCommitWriter
 from aionactors.schedule import Schedules
 from aionactors.store.contract import EventStore
 from aionactors.store.urls import open_store
+from aionactors.workflow.payloads import to_json
 from aionactors.workflow.state import ensure_json
 from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 
@@ -83,7 +87,7 @@ def _await_booted(refs: list[pykka.ActorRef[Any]]) -> None:
     refs.clear()
 
 
-class Engine:
+class Engine(WorkflowInteractions):
     """A running engine over one store. Build it with :meth:`open`."""
 
     def __init__(
@@ -106,6 +110,8 @@ class Engine:
         self.writer = GroupCommitWriter(store)
         self.waiters = TerminalWaiters()
         self.writer.add_listener(self.waiters.on_commit)
+        self.update_waiters = UpdateWaiters()
+        self.writer.add_listener(self.update_waiters.on_commit)
         self.executor = ActivityExecutor(
             registry.activities, clock, max_workers=settings.activity_workers
         )
@@ -282,17 +288,44 @@ class Engine:
         """Record WorkflowStarted (durable before this returns), then run the workflow.
 
         ``execution_timeout`` (seconds; default: the workflow's ``defn(timeout=)``) ends the
-        run as TimedOut; it is a durable timer recorded with the start.
+        run as TimedOut; it is a durable timer recorded with the start. ``arg`` may be a
+        pydantic model or a dataclass (recorded as JSON); it must fit the run method's
+        annotation, or the start is refused with InvalidInput naming the field.
         """
+        return self._start(
+            workflow,
+            arg,
+            workflow_id=workflow_id,
+            namespace=namespace,
+            search_attributes=search_attributes,
+            execution_timeout=execution_timeout,
+            parent_workflow_id=parent_workflow_id,
+        )
+
+    def _start(
+        self,
+        workflow: str | type,
+        arg: Any,
+        *,
+        workflow_id: str | None,
+        namespace: str,
+        search_attributes: dict[str, Any] | None,
+        execution_timeout: float | None = None,
+        parent_workflow_id: str | None = None,
+        signal: tuple[str, Any] | None = None,
+    ) -> WorkflowHandle:
+        """start_workflow, and signal_with_start's start: ``signal`` goes in the same append."""
         self._check_open()
         if self._draining:
             raise Unavailable("the engine is draining: new starts are refused")
         workflow_type = self.registry.workflow_name(workflow)
-        timeout = execution_timeout or self.registry.workflow(workflow_type).timeout_seconds
+        definition = self.registry.workflow(workflow_type)
+        timeout = execution_timeout or definition.timeout_seconds
         try:
-            ensure_json(arg, "workflow input")
+            arg = ensure_json(to_json(arg), "workflow input")
         except TypeError as exc:
             raise InvalidInput(str(exc)) from None
+        check_start_input(definition, arg)
         workflow_id = workflow_id or new_id()
         if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
             raise InvalidInput("workflow_id must be 1 to 255 characters")
@@ -306,23 +339,25 @@ class Engine:
         # Most ids are new: append as seq 1 and look at the history only if that conflicts.
         head = 0
         try:
-            run_id, events = self._record_start(workflow_id, 0, started, attributes, timeout)
+            run_id, events = self._record_start(
+                workflow_id, 0, started, attributes, timeout, signal
+            )
         except SequenceConflict:
             head = self.store.head_seq(workflow_id)
             started["parent_run_id"] = self._reusable_run(workflow_id, namespace)
             try:
                 run_id, events = self._record_start(
-                    workflow_id, head, started, attributes, timeout
+                    workflow_id, head, started, attributes, timeout, signal
                 )
             except SequenceConflict:
                 raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
         for deadline in events[2:]:
-            assert isinstance(deadline, ev.TimerStarted)
-            self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
+            if isinstance(deadline, ev.TimerStarted):
+                self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
         if head == 0:
             self.runtime.read_ahead[workflow_id] = events
         self.residency.ref_for(workflow_id)
-        return WorkflowHandle(workflow_id, run_id)
+        return WorkflowHandle(workflow_id, run_id, engine=self, workflow_type=workflow_type)
 
     def _reusable_run(self, workflow_id: str, namespace: str) -> str:
         """The finished run a new start of ``workflow_id`` follows; refuses a live or foreign id."""
@@ -342,6 +377,7 @@ class Engine:
         started: dict[str, Any],
         attributes: SearchAttributes,
         timeout: float | None,
+        signal: tuple[str, Any] | None = None,
     ) -> tuple[str, list[ev.Event]]:
         """Append a new run's start after ``head``; raises SequenceConflict if that is stale."""
         run_id = new_id()
@@ -352,6 +388,7 @@ class Engine:
             started={**started, "run_id": run_id},
             attributes=attributes,
             timeout=timeout,
+            signal=signal,
         )
         self.writer.append(workflow_id, events, head)
         return run_id, events
@@ -359,15 +396,17 @@ class Engine:
     def signal(self, workflow_id: str, name: str, payload: Any = None) -> None:
         """Record a signal (durable before this returns) and deliver it."""
         try:
-            ensure_json(payload, f"payload of signal {name!r}")
+            payload = ensure_json(to_json(payload), f"payload of signal {name!r}")
         except TypeError as exc:
             raise InvalidInput(str(exc)) from None
-        self._require_running(workflow_id)
+        summary = self._require_running(workflow_id)
+        check_signal_payload(self.registry, summary.workflow_type, name, payload)
         self._ask(workflow_id, msg.DeliverSignal(name, payload))
 
     def query(self, workflow_id: str, name: str, *args: Any) -> Any:
         """Answer a query from the live workflow's state; history is not touched."""
         self._require_running(workflow_id)
+        args = tuple(to_json(arg) for arg in args)
         return self._ask(workflow_id, msg.RunQuery(name, args), timeout=self.settings.query_timeout)
 
     def cancel(

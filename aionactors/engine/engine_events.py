@@ -55,8 +55,10 @@ def start_events(
     started: dict[str, Any],
     attributes: SearchAttributes,
     timeout: float | None,
+    signal: tuple[str, Any] | None = None,
 ) -> list[ev.Event]:
-    """WorkflowStarted, its attributes, and the run's deadline timer: one atomic append."""
+    """WorkflowStarted, its attributes, the run's deadline timer and, for a signal-with-start,
+    the signal (``(name, payload)``): one atomic append."""
     envelope = {"recorded_at": now, "workflow_id": workflow_id}
     events: list[ev.Event] = [
         ev.WorkflowStarted(seq=head + 1, **envelope, **started),
@@ -71,6 +73,10 @@ def start_events(
                 fire_at=now + timedelta(seconds=timeout),
             )
         )
+    if signal is not None:
+        name, payload = signal
+        seq = head + len(events) + 1
+        events.append(ev.SignalReceived(seq=seq, **envelope, name=name, payload=payload))
     return events
 
 

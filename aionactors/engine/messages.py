@@ -72,6 +72,16 @@ class RunQuery:
 
 
 @dataclass(frozen=True)
+class RunUpdate:
+    """Ask: validate the update on live state, record UpdateAccepted (durable before the
+    answer), then run the handler; its outcome is recorded later as UpdateCompleted."""
+
+    update_id: str
+    name: str
+    args: list[Any]
+
+
+@dataclass(frozen=True)
 class CancelRun:
     """Ask: record WorkflowCancelled, tear down timers and activities, then let the code
     compensate (unless ``terminate``: then the code gets no further step)."""

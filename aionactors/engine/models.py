@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,10 +13,86 @@ from aionactors.core.runs import RunSummary
 from aionactors.core.visibility import WorkflowSummary
 
 
+class AsyncTwin:
+    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on the engine."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._sync_name = name.removesuffix("_async")
+
+    def __get__(self, engine: Any, owner: type) -> Callable[..., Any]:
+        sync = getattr(engine, self._sync_name)
+
+        async def twin(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(sync, *args, **kwargs)
+
+        twin.__doc__ = f"Async twin of :meth:`{owner.__name__}.{self._sync_name}`."
+        return twin
+
+
 @dataclass(frozen=True)
 class WorkflowHandle:
+    """A workflow to talk to: ``result()``, ``signal()``, ``query()``, ``update()``,
+    ``cancel()``, ``describe()``, each with an ``*_async`` twin.
+
+    From ``start_workflow`` (``run_id`` is the run it started; calls go to the latest run)
+    or ``engine.get_handle(workflow_id, run_id=None)`` (a ``run_id`` pins the calls to
+    that run: once it is no longer the latest, they raise NotRunning). ``result()``
+    converts the recorded result to the run method's return annotation (a pydantic
+    model, a dataclass...), or to ``result_type`` if given; ``engine.result`` stays JSON.
+    """
+
     workflow_id: str
-    run_id: str
+    run_id: str | None
+    engine: Any = field(default=None, repr=False, compare=False)
+    workflow_type: str | None = field(default=None, compare=False)
+    result_type: Any = field(default=None, repr=False, compare=False)
+    pinned: bool = field(default=False, repr=False, compare=False)
+    started: bool = field(default=True, compare=False)
+    """signal_with_start: whether this call started the run (False: it signalled one)."""
+
+    def _engine(self) -> Any:
+        if self.engine is None:
+            raise RuntimeError("this handle has no engine: use engine.get_handle(workflow_id)")
+        return self.engine
+
+    def _bound(self) -> Any:
+        """The engine, once a pinned run is checked to be the latest and running."""
+        engine = self._engine()
+        if self.pinned:
+            engine.require_latest_run(self.workflow_id, self.run_id)
+        return engine
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the end: the result (typed), or the error for how the workflow ended."""
+        engine = self._engine()
+        if self.pinned and not engine.is_latest_run(self.workflow_id, self.run_id):
+            value = engine.past_run_result(self.workflow_id, self.run_id)
+        else:
+            value = engine.result(self.workflow_id, timeout=timeout)
+        return engine.typed_result(self, value)
+
+    def signal(self, name: str, payload: Any = None) -> None:
+        self._bound().signal(self.workflow_id, name, payload)
+
+    def query(self, name: str, *args: Any) -> Any:
+        return self._bound().query(self.workflow_id, name, *args)
+
+    def update(self, name: str, *args: Any, timeout: float | None = None) -> Any:
+        run_id = self.run_id if self.pinned else None
+        return self._bound().update(self.workflow_id, name, *args, run_id=run_id, timeout=timeout)
+
+    def cancel(self, reason: str | None = None, *, terminate: bool = False) -> None:
+        self._bound().cancel(self.workflow_id, reason, terminate=terminate)
+
+    def describe(self) -> WorkflowDescription:
+        return self._engine().describe(self.workflow_id)
+
+    result_async = AsyncTwin()
+    signal_async = AsyncTwin()
+    query_async = AsyncTwin()
+    update_async = AsyncTwin()
+    cancel_async = AsyncTwin()
+    describe_async = AsyncTwin()
 
 
 class WorkflowDescription(BaseModel):
@@ -47,19 +123,3 @@ class EngineSettings(BaseModel):
     restart_period: float = 10.0
     schedules: bool = True
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
-
-
-class AsyncTwin:
-    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on the engine."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._sync_name = name.removesuffix("_async")
-
-    def __get__(self, engine: Any, owner: type) -> Callable[..., Any]:
-        sync = getattr(engine, self._sync_name)
-
-        async def twin(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(sync, *args, **kwargs)
-
-        twin.__doc__ = f"Async twin of :meth:`Engine.{self._sync_name}`."
-        return twin

@@ -21,6 +21,7 @@ import pykka
 
 from aionactors.core import events as ev
 from aionactors.core.errors import (
+    InvalidInput,
     InvalidState,
     NotRunning,
     QueryFailed,
@@ -60,10 +61,12 @@ from aionactors.workflow.commands import (
 )
 from aionactors.workflow.driver import WorkflowDriver
 from aionactors.workflow.errors import NonDeterminismError
+from aionactors.workflow.payloads import PayloadValidationError
 from aionactors.workflow.reopen import attempt_bases, effective_segment
 from aionactors.workflow.replayer import replay
 from aionactors.workflow.retry import NO_RETRY
 from aionactors.workflow.state import ActivityState
+from aionactors.workflow.updates import validate_update
 
 _log = logging.getLogger(__name__)
 
@@ -201,6 +204,8 @@ class WorkflowActor(PooledActor):
                 return self._on_signal(name, payload)
             case msg.RunQuery(name=name, args=args):
                 return self._on_query(name, args)
+            case msg.RunUpdate():
+                return self._on_update(message)
             case msg.CancelRun(reason=reason, terminate=terminate):
                 return self._on_cancel(reason, terminate)
             case msg.PauseRun(reason=reason, operator=operator):
@@ -225,6 +230,14 @@ class WorkflowActor(PooledActor):
         # before any other message; a fault while applying is the engine's, not the caller's.
         self._guarded(lambda: (driver.apply(event), self._progress()))
 
+    def _on_update(self, update: msg.RunUpdate) -> None:
+        driver = self._live()
+        validate_update(driver, update.name, update.args)  # refused: nothing is recorded
+        event = self.recorder_().record_one(
+            ev.UpdateAccepted, update_id=update.update_id, name=update.name, args=update.args
+        )
+        self._guarded(lambda: (driver.apply(event), self._progress()))
+
     def _guarded(self, work: Callable[[], object]) -> None:
         """Run engine work inside an ask; a fault crashes the actor instead of the caller.
 
@@ -244,6 +257,8 @@ class WorkflowActor(PooledActor):
             raise UnknownQuery(f"workflow type {driver.definition.name!r} has no query {name!r}")
         try:
             return driver.query(name, args)
+        except PayloadValidationError as exc:
+            raise InvalidInput(str(exc)) from None
         except Exception as exc:
             raise QueryFailed(f"query {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
@@ -510,7 +525,15 @@ class _Crash:
 _REDELIVERED = (msg.ActivityDone, msg.TimerDue, msg.ChildDone)
 """Tells that carry an outcome; each is idempotent for the actor that finally gets it."""
 
-_ASKS = (msg.DeliverSignal, msg.RunQuery, msg.CancelRun, msg.PauseRun, msg.ResumeRun, msg.Ping)
+_ASKS = (
+    msg.DeliverSignal,
+    msg.RunQuery,
+    msg.RunUpdate,
+    msg.CancelRun,
+    msg.PauseRun,
+    msg.ResumeRun,
+    msg.Ping,
+)
 
 
 def _live_deadline(segment: list[ev.Event]) -> tuple[TimerId, Any] | None:

@@ -35,7 +35,7 @@ from aionactors.workflow.api import (
     wait_condition,
 )
 from aionactors.workflow.commands import ParentClosePolicy
-from aionactors.workflow.definition import WorkflowDefinition, defn, query, run, signal
+from aionactors.workflow.definition import WorkflowDefinition, defn, query, run, signal, update
 from aionactors.workflow.errors import (
     ActivityFailure,
     CancelledError,
@@ -76,6 +76,7 @@ __all__ = [
     "sleep",
     "start_child_workflow",
     "timeout",
+    "update",
     "upsert_search_attributes",
     "uuid4",
     "wait_condition",
