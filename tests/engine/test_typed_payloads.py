@@ -174,7 +174,7 @@ class Outer:
     tags: list[str]
 
 
-def conversions(a: Optional[Outer], b: list[Inner], c: dict, d, e: int) -> dict[str, Outer]:  # noqa: ANN001, UP045
+def conversions(a: Optional[Outer], b: list[Inner], c: dict, d, e: int) -> dict[str, Outer]:  # noqa: UP045
     raise NotImplementedError
 
 
