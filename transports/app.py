@@ -22,6 +22,7 @@ from transports.auth import Authenticator, HeaderAuth, JwtAuth
 from transports.config import ServerConfig
 from transports.errors import Handler, error_middleware
 from transports.jwt import JwtVerifier
+from transports.message_routes import message_routes
 from transports.metrics import ServerMetrics
 from transports.ops import install_gauges, ops_routes
 from transports.routes import workflow_routes
@@ -70,7 +71,7 @@ def create_app(
         auth=auth or authenticator_for(config),
     )
     schedules = schedule_routes() if engine.schedules is not None else []
-    state.routes = [*workflow_routes(engine), *schedules, *ops_routes()]
+    state.routes = [*workflow_routes(engine), *message_routes(), *schedules, *ops_routes()]
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,

@@ -19,6 +19,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
+import pydantic_core
+
+from transports.client_handle import WorkflowClientHandle
 
 _T = TypeVar("_T")
 _TERMINAL = frozenset(
@@ -87,6 +90,8 @@ class AionClient:
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         payload = {"namespace": self.namespace, **{k: v for k, v in body.items() if v is not None}}
+        # Pydantic models and dataclasses go on the wire as their JSON form.
+        payload = pydantic_core.to_jsonable_python(payload)
         async with self._http().post(self.base_url + path, json=payload) as response:
             return await _answer(response)
 
@@ -129,19 +134,29 @@ class AionClient:
             },
         )
 
-    async def query(self, workflow_id: str, query_name: str, *args: Any) -> Any:
+    async def query(
+        self, workflow_id: str, query_name: str, *args: Any, run_id: str | None = None
+    ) -> Any:
         """The query's result; a ClientError for unknown_query, query_timeout and the like."""
         answer = await self._post(
             "/workflows/query",
-            {"workflow_id": workflow_id, "query_name": query_name, "args": list(args) or None},
+            {
+                "workflow_id": workflow_id,
+                "query_name": query_name,
+                "args": list(args) or None,
+                "run_id": run_id,
+            },
         )
         if "error" in answer:
             error = answer["error"]
             raise ClientError(200, error["code"], error["message"], error.get("error_type"))
         return answer["result"]
 
-    async def cancel(self, workflow_id: str, reason: str | None = None) -> None:
-        await self._post("/workflows/cancel", {"workflow_id": workflow_id, "reason": reason})
+    async def cancel(
+        self, workflow_id: str, reason: str | None = None, *, run_id: str | None = None
+    ) -> None:
+        body = {"workflow_id": workflow_id, "reason": reason, "run_id": run_id}
+        await self._post("/workflows/cancel", body)
 
     async def reopen(self, workflow_id: str) -> dict[str, str]:
         return await self._post("/workflows/reopen", {"workflow_id": workflow_id})
@@ -152,17 +167,81 @@ class AionClient:
     async def resume(self, workflow_id: str) -> dict[str, str]:
         return await self._post("/workflows/resume", {"workflow_id": workflow_id})
 
-    async def result(self, workflow_id: str, *, wait_ms: int | None = 30_000) -> dict[str, Any]:
+    async def result(
+        self, workflow_id: str, *, wait_ms: int | None = 30_000, run_id: str | None = None
+    ) -> dict[str, Any]:
         """``{status, result?, error?}``, waiting up to ``wait_ms`` for the end."""
         return await self._post(
-            "/workflows/result", {"workflow_id": workflow_id, "wait_ms": wait_ms}
+            "/workflows/result", {"workflow_id": workflow_id, "wait_ms": wait_ms, "run_id": run_id}
         )
 
-    async def describe(self, workflow_id: str, *, include_history: bool = False) -> dict[str, Any]:
+    async def describe(
+        self, workflow_id: str, *, include_history: bool = False, run_id: str | None = None
+    ) -> dict[str, Any]:
         return await self._post(
             "/workflows/describe",
-            {"workflow_id": workflow_id, "include_history": include_history or None},
+            {
+                "workflow_id": workflow_id,
+                "include_history": include_history or None,
+                "run_id": run_id,
+            },
         )
+
+    # ---- messages to running workflows (update, signal-with-start), handles ------------
+    async def update(
+        self,
+        workflow_id: str,
+        update_name: str,
+        *args: Any,
+        run_id: str | None = None,
+        wait_ms: int | None = None,
+    ) -> Any:
+        """The update handler's result; ClientError if it was refused (400 ``UpdateRejected``,
+        ``UnknownUpdate``), failed (``update_failed``) or did not finish in ``wait_ms``."""
+        answer = await self._post(
+            "/workflows/update",
+            {
+                "workflow_id": workflow_id,
+                "update_name": update_name,
+                "args": list(args) or None,
+                "run_id": run_id,
+                "wait_ms": wait_ms,
+            },
+        )
+        if "error" in answer:
+            error = answer["error"]
+            raise ClientError(200, error["code"], error["message"], error.get("error_type"))
+        return answer["result"]
+
+    async def signal_with_start(
+        self,
+        workflow_type: str,
+        workflow_id: str,
+        signal_name: str,
+        payload: Any = None,
+        *,
+        input: Any = None,
+        search_attributes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``{workflow_id, run_id, started}``: signals the running workflow or starts it."""
+        return await self._post(
+            "/workflows/signal_with_start",
+            {
+                "workflow_type": workflow_type,
+                "workflow_id": workflow_id,
+                "signal_name": signal_name,
+                "payload": payload,
+                "input": input,
+                "search_attributes": search_attributes,
+            },
+        )
+
+    def get_handle(
+        self, workflow_id: str, run_id: str | None = None, *, result_type: Any = None
+    ) -> WorkflowClientHandle:
+        """A handle with ``result()``, ``signal()``, ``query()``, ``update()``, ``cancel()``,
+        ``describe()`` on one workflow (no request is made until one is called)."""
+        return WorkflowClientHandle(self, workflow_id, run_id, result_type=result_type)
 
     async def history(
         self, workflow_id: str, *, from_seq: int = 1, limit: int | None = None
@@ -304,7 +383,7 @@ class SyncClient:
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(AionClient, name, None)
-        if method is None or name.startswith("_") or name in ("watch", "firehose"):
+        if method is None or name.startswith("_") or name in ("watch", "firehose", "get_handle"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self._run(lambda c: getattr(c, name)(*args, **kwargs))
 

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from transports.client import AionClient, ClientError
+from transports.message_commands import add_message_verbs, message_call
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 
@@ -51,6 +52,7 @@ def add_workflow_commands(commands: Any) -> None:
     watch = verbs.add_parser("watch", help="stream a workflow's events until it ends")
     watch.add_argument("workflow_id")
     watch.add_argument("--from-seq", type=int, default=1)
+    add_message_verbs(verbs, _json)
 
 
 def add_schedule_commands(commands: Any) -> None:
@@ -140,6 +142,8 @@ async def _call(args: argparse.Namespace, client: AionClient) -> Any:
             async for frame in client.watch(args.workflow_id, from_seq=args.from_seq):
                 print(json.dumps(frame["event"]), flush=True)
             return None
+        case "update" | "signal-with-start":
+            return await message_call(args, client)
     raise ValueError(f"unknown workflow command {args.verb!r}")  # pragma: no cover
 
 

@@ -6,6 +6,7 @@ stays one screen of lifecycle and the plain operations.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aionactors.core.errors import AlreadyExists, InvalidInput, NotRunning
@@ -16,7 +17,7 @@ from aionactors.engine import messages as msg
 from aionactors.engine.models import AsyncTwin, WorkflowHandle
 from aionactors.engine.outcomes import outcome_of
 from aionactors.engine.payload_checks import check_signal_payload
-from aionactors.engine.updates import UpdateWaiters
+from aionactors.engine.updates import PendingUpdate, UpdateWaiters
 from aionactors.workflow.payloads import (
     PayloadValidationError,
     adapter_for,
@@ -61,15 +62,43 @@ class WorkflowInteractions:
         returns; UpdateFailed if the handler raised, UpdateTimeout past ``timeout`` seconds
         (the update stays accepted and its outcome is still recorded).
         """
+        pending = self.begin_update(workflow_id, name, *args, run_id=run_id)
+        try:
+            return pending.wait(timeout)
+        finally:
+            pending.close()
+
+    async def update_async(
+        self: Engine,
+        workflow_id: str,
+        name: str,
+        *args: Any,
+        run_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Async twin of :meth:`update`: no thread is held while the handler runs."""
+        pending = await asyncio.to_thread(
+            self.begin_update, workflow_id, name, *args, run_id=run_id
+        )
+        try:
+            return await pending.wait_async(timeout)
+        finally:
+            pending.close()
+
+    def begin_update(
+        self: Engine, workflow_id: str, name: str, *args: Any, run_id: str | None = None
+    ) -> PendingUpdate:
+        """Validate and record the update (UpdateAccepted); its outcome is awaited from the
+        returned PendingUpdate (which the caller closes)."""
         encoded = [_json_or_invalid(arg, f"argument of update {name!r}") for arg in args]
         self.require_latest_run(workflow_id, run_id)
-        update_id = new_id()
-        slot = self.update_waiters.register(workflow_id, update_id)
+        pending = PendingUpdate(self.update_waiters, workflow_id, new_id(), name)
         try:
-            self._ask(workflow_id, msg.RunUpdate(update_id, name, encoded))
-            return UpdateWaiters.outcome(slot, name, timeout)
-        finally:
-            self.update_waiters.unregister(workflow_id, update_id)
+            self._ask(workflow_id, msg.RunUpdate(pending.update_id, name, encoded))
+        except BaseException:
+            pending.close()
+            raise
+        return pending
 
     def signal_with_start(
         self: Engine,
@@ -180,6 +209,5 @@ class WorkflowInteractions:
             raise NotRunning(f"run {run_id!r} of workflow {workflow_id!r} never ended")
         return outcome_of(terminal)
 
-    update_async = AsyncTwin()
     signal_with_start_async = AsyncTwin()
     get_handle_async = AsyncTwin()

@@ -10,8 +10,10 @@ finished wakes its waiters with the terminal event.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aionactors.core import events as ev
@@ -38,11 +40,30 @@ class UpdateTimeout(AionError):
 
 
 class _Slot:
-    __slots__ = ("event", "flag")
+    __slots__ = ("_lock", "callbacks", "event", "flag")
 
     def __init__(self) -> None:
         self.flag = threading.Event()
         self.event: ev.Event | None = None
+        self.callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def settle(self, event: ev.Event) -> None:
+        with self._lock:
+            if self.event is not None:
+                return
+            self.event = event
+            self.flag.set()
+            callbacks, self.callbacks = self.callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def on_settled(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if self.event is None:
+                self.callbacks.append(callback)
+                return
+        callback()
 
 
 class UpdateWaiters:
@@ -79,19 +100,57 @@ class UpdateWaiters:
                 else:
                     chosen = list(slots.values())
             for slot in chosen:
-                if slot.event is None:
-                    slot.event = event
-                    slot.flag.set()
+                slot.settle(event)
 
-    @staticmethod
-    def outcome(slot: _Slot, name: str, timeout: float | None) -> Any:
-        """The handler's result; UpdateFailed, UpdateTimeout or NotRunning otherwise."""
-        if not slot.flag.wait(timeout):
-            raise UpdateTimeout(
-                f"update {name!r} is accepted and recorded, but its handler did not finish"
-                f" within {timeout} s"
-            )
-        event = slot.event
+
+class PendingUpdate:
+    """An accepted update whose outcome is awaited; close it once done with it."""
+
+    def __init__(
+        self, waiters: UpdateWaiters, workflow_id: str, update_id: str, name: str
+    ) -> None:
+        self.workflow_id = workflow_id
+        self.update_id = update_id
+        self.name = name
+        self._waiters = waiters
+        self._slot = waiters.register(workflow_id, update_id)
+
+    def wait(self, timeout: float | None) -> Any:
+        """Block for the outcome (see :meth:`outcome`)."""
+        if not self._slot.flag.wait(timeout):
+            raise self._timeout(timeout)
+        return self.outcome()
+
+    async def wait_async(self, timeout: float | None) -> Any:
+        """Await the outcome on the event loop, holding no thread while the handler runs."""
+        loop = asyncio.get_running_loop()
+        settled = loop.create_future()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+                loop.call_soon_threadsafe(lambda: settled.done() or settled.set_result(None))
+
+        self._slot.on_settled(wake)
+        try:
+            async with asyncio.timeout(timeout):
+                await settled
+        except TimeoutError:
+            raise self._timeout(timeout) from None
+        return self.outcome()
+
+    def close(self) -> None:
+        self._waiters.unregister(self.workflow_id, self.update_id)
+
+    def _timeout(self, timeout: float | None) -> UpdateTimeout:
+        return UpdateTimeout(
+            f"update {self.name!r} ({self.update_id}) is accepted and recorded, but its handler"
+            f" did not finish within {timeout} s"
+        )
+
+    def outcome(self) -> Any:
+        """The handler's result; UpdateFailed or NotRunning (the run ended first) otherwise."""
+        name = self.name
+        event = self._slot.event
         if isinstance(event, ev.UpdateCompleted):
             if event.error is not None:
                 raise UpdateFailed(
