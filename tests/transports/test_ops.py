@@ -20,6 +20,8 @@ PROTOCOL_ROUTES = {
     ("post", "/workflows/reopen"),
     ("post", "/workflows/pause"),
     ("post", "/workflows/resume"),
+    ("post", "/workflows/update"),
+    ("post", "/workflows/signal_with_start"),
     ("get", "/workflows"),
     ("get", "/workflows/count"),
     ("get", "/events/stream"),
