@@ -35,6 +35,7 @@ def ship(order: dict[str, Any]) -> str:
 class Checkout:
     def __init__(self) -> None:
         self.approved = False
+        self.notes: list[str] = []
 
     @workflow.run
     async def run(self, order: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +55,17 @@ class Checkout:
     @workflow.query
     def status(self) -> dict[str, bool]:
         return {"approved": self.approved}
+
+    @workflow.update
+    def add_note(self, note: str) -> int:
+        """An update: recorded, then answered with the number of notes so far."""
+        self.notes.append(note)
+        return len(self.notes)
+
+    @add_note.validator
+    def _check_note(self, note: str) -> None:
+        if not note.strip():
+            raise ValueError("a note must not be blank")  # rejected: nothing is recorded
 
 
 def run_demo(url: str, out: TextIO) -> int:
