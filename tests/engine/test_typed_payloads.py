@@ -201,3 +201,27 @@ def test_to_json_dumps_models_and_dataclasses_and_keeps_plain_values() -> None:
     value = {"o": Outer(Inner(at=datetime(2026, 1, 1, tzinfo=UTC)), ["t"]), "n": 1}
     assert to_json(value) == {"o": {"inner": {"at": "2026-01-01T00:00:00Z"}, "tags": ["t"]}, "n": 1}
     assert to_json([t.Size.LARGE]) == ["large"]
+
+
+@workflow.defn(name="starts-a-bad-child")
+class StartsABadChild:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            await workflow.execute_child_workflow(t.TypedCheckout, {"id": "seven", "lines": []})
+        except workflow.ChildWorkflowFailure as failure:
+            return failure.error.message
+        return "the child started"
+
+
+def test_a_child_whose_input_does_not_fit_fails_clearly_in_the_parent(tmp_path: Path) -> None:
+    engine = open_engine(
+        tmp_path / "c.db", workflows=[StartsABadChild, *t.WORKFLOWS], activities=t.ACTIVITIES
+    )
+    try:
+        engine.start_workflow(StartsABadChild, workflow_id="parent")
+        message = engine.result("parent", timeout=20)
+        assert "input of workflow 'typed-checkout' is invalid: field 'id'" in message
+        assert assert_histories_replay(engine) == 1
+    finally:
+        engine.shutdown()

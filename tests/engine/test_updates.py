@@ -20,17 +20,10 @@ from aionactors import (
 )
 from aionactors.core.errors import InvalidInput, NotRunning
 from aionactors.engine.clock import ManualClock
-from aionactors.store import SQLiteStore
 from tests.engine import typed_workflows as t
 from tests.engine.support import CommitWatch, assert_histories_replay, open_engine
 
 WAIT = 20.0
-
-
-def open_cart_engine(path: Path, clock: ManualClock) -> Engine:
-    return Engine.open(
-        SQLiteStore(path), workflows=t.WORKFLOWS, activities=t.ACTIVITIES, clock=clock
-    )
 
 
 @pytest.fixture
@@ -40,7 +33,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def engine(tmp_path: Path, clock: ManualClock) -> Iterator[Engine]:
-    engine = open_cart_engine(tmp_path / "cart.db", clock)
+    engine = t.open_typed_engine(tmp_path / "cart.db", clock)
     yield engine
     try:
         assert_histories_replay(engine)
@@ -155,7 +148,7 @@ def test_run_id_must_be_the_latest_run(engine: Engine) -> None:
 
 def test_updates_replay_after_a_restart_of_the_store(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "restart.db"
-    first = open_cart_engine(path, clock)
+    first = t.open_typed_engine(path, clock)
     try:
         first.start_workflow(t.Cart, workflow_id="durable")
         assert first.update("durable", "add", "apple") == 1
@@ -166,7 +159,7 @@ def test_updates_replay_after_a_restart_of_the_store(tmp_path: Path, clock: Manu
         before = [e.model_dump() for e in first.history("durable")]
     finally:
         first.shutdown()
-    second = open_cart_engine(path, clock)
+    second = t.open_typed_engine(path, clock)
     try:
         # The reopened engine replayed every recorded update at its place in history.
         assert second.query("durable", "count") == 3
@@ -182,7 +175,7 @@ def test_updates_replay_after_a_restart_of_the_store(tmp_path: Path, clock: Manu
 
 def test_an_async_update_in_flight_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "inflight.db"
-    first = open_cart_engine(path, clock)
+    first = t.open_typed_engine(path, clock)
     try:
         first.start_workflow(t.Cart, workflow_id="inflight")
         with pytest.raises(UpdateTimeout):
@@ -190,7 +183,7 @@ def test_an_async_update_in_flight_survives_a_restart(tmp_path: Path, clock: Man
         CommitWatch(first).has("inflight", "TimerStarted")
     finally:
         first.shutdown()
-    second = open_cart_engine(path, clock)
+    second = t.open_typed_engine(path, clock)
     try:
         clock.advance(timedelta(minutes=1))
         CommitWatch(second).has("inflight", "UpdateCompleted")

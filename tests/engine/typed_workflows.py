@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aionactors import activity, workflow
+from aionactors import Engine, activity, workflow
+from aionactors.engine.clock import ManualClock
+from aionactors.store import SQLiteStore
 
 SEEN_TYPES: list[str] = []
 """Type names the code saw its payloads as (appended live and on replay)."""
@@ -210,3 +213,8 @@ class TypedInbox:
 
 WORKFLOWS = [TypedCheckout, PlainEcho, Cart, Inbox, TypedInbox]
 ACTIVITIES = [price, ship, echo, reserve]
+
+
+def open_typed_engine(path: Path, clock: ManualClock) -> Engine:
+    """An engine on a SQLite file running every workflow and activity above."""
+    return Engine.open(SQLiteStore(path), workflows=WORKFLOWS, activities=ACTIVITIES, clock=clock)

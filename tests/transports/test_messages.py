@@ -17,7 +17,6 @@ from aiohttp.test_utils import TestServer
 
 from aionactors import Engine
 from aionactors.engine.clock import ManualClock
-from aionactors.store import SQLiteStore
 from tests.engine import typed_workflows as t
 from tests.transports.processes import ROOT
 from tests.transports.support import TENANT_A, TENANT_B, tenant
@@ -27,12 +26,6 @@ from transports.client import AionClient, ClientError
 WAIT = 20.0
 
 
-def open_typed_engine(path: Path, clock: ManualClock) -> Engine:
-    return Engine.open(
-        SQLiteStore(path), workflows=t.WORKFLOWS, activities=t.ACTIVITIES, clock=clock
-    )
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -40,7 +33,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def typed_engine(tmp_path: Path, clock: ManualClock) -> Iterator[Engine]:
-    engine = open_typed_engine(tmp_path / "messages.db", clock)
+    engine = t.open_typed_engine(tmp_path / "messages.db", clock)
     yield engine
     engine.shutdown()
 
@@ -277,7 +270,7 @@ async def test_updates_survive_a_server_restart(
     aiohttp_server: Any, tmp_path: Path, clock: ManualClock
 ) -> None:
     path = tmp_path / "restart.db"
-    first = open_typed_engine(path, clock)
+    first = t.open_typed_engine(path, clock)
     server = await aiohttp_server(create_app(first, ServerConfig()))
     async with AionClient(str(server.make_url("")).rstrip("/")) as client:
         await client.start("cart", workflow_id="cart-restart")
@@ -286,7 +279,7 @@ async def test_updates_survive_a_server_restart(
         before = (await client.history("cart-restart"))["events"]
     await server.close()
     first.shutdown()
-    second = open_typed_engine(path, clock)
+    second = t.open_typed_engine(path, clock)
     try:
         server = await aiohttp_server(create_app(second, ServerConfig()))
         async with AionClient(str(server.make_url("")).rstrip("/")) as client:
