@@ -28,6 +28,7 @@ from aionactors.core.status import last_run_segment
 from aionactors.core.visibility import attributes_of
 from aionactors.engine.workflow_actor import deadline_timer
 from aionactors.workflow.reopen import reopenable_activities
+from aionactors.workflow.with_start import SIGNAL_WITH_START_ATTRIBUTE
 
 
 def start_attributes(
@@ -58,8 +59,11 @@ def start_events(
     signal: tuple[str, Any] | None = None,
 ) -> list[ev.Event]:
     """WorkflowStarted, its attributes, the run's deadline timer and, for a signal-with-start,
-    the signal (``(name, payload)``): one atomic append."""
+    the signal (``(name, payload)``, delivered before the run's first line): one append."""
     envelope = {"recorded_at": now, "workflow_id": workflow_id}
+    if signal is not None:
+        mark = StringValue(data=started["run_id"])
+        attributes = {**attributes, SIGNAL_WITH_START_ATTRIBUTE: mark}
     events: list[ev.Event] = [
         ev.WorkflowStarted(seq=head + 1, **envelope, **started),
         ev.SearchAttributesUpdated(seq=head + 2, **envelope, attributes=attributes),

@@ -115,7 +115,7 @@ class WorkflowInteractions:
         """Signal the running workflow ``workflow_id``, or start it with the signal first.
 
         Either way one durable step: the signal alone, or the start and the signal in one
-        append (the run's first step runs, then the signal is the first event it sees).
+        append, the signal's handler running before the run method's first line.
         ``handle.started`` says which.
         """
         workflow_type = self.registry.workflow_name(workflow)

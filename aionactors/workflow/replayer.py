@@ -15,6 +15,7 @@ from aionactors.core.visibility import attributes_of
 from aionactors.workflow.definition import WorkflowDefinition
 from aionactors.workflow.driver import WorkflowDriver
 from aionactors.workflow.reopen import effective_segment
+from aionactors.workflow.with_start import with_start_signals
 
 
 def replay(
@@ -27,8 +28,14 @@ def replay(
     if not isinstance(started, ev.WorkflowStarted):
         raise ValueError("a run segment starts with its WorkflowStarted")
     driver = WorkflowDriver(definition, started, namespace_of(attributes_of(segment)), schema)
+    events = effective_segment(segment)[1:]
+    first = with_start_signals(started, events)
+    for signal in first:  # a signal-with-start's signal: its handler runs before the run method
+        driver.apply(signal)
     driver.start()
-    for event in effective_segment(segment)[1:]:
-        driver.apply(event)
+    applied = {signal.seq for signal in first}
+    for event in events:
+        if event.seq not in applied:
+            driver.apply(event)
     driver.replaying = False
     return driver

@@ -93,3 +93,43 @@ async def test_signal_with_start_async(engine: Engine) -> None:
     handle = await engine.signal_with_start_async(t.Inbox, "inbox-3", "message", 1, input=1)
     assert handle.started
     assert await handle.result_async(timeout=WAIT) == [1]
+
+
+def test_the_signal_is_delivered_before_the_run_method_starts(engine: Engine) -> None:
+    handle = engine.signal_with_start(t.FirstLook, "look-1", "note", "hi")
+    assert handle.result(timeout=WAIT) == {"at_start": ["hi"], "all": ["hi"]}
+    started = engine.summary("look-1")
+    assert started is not None
+    mark = started.search_attributes["aion.signal_with_start"]
+    assert mark.data == handle.run_id
+
+
+def test_a_plain_start_then_signal_keeps_its_order_on_replay(engine: Engine) -> None:
+    engine.start_workflow(t.FirstLook, workflow_id="look-2")
+    CommitWatch(engine).has("look-2", "SearchAttributesUpdated")
+    engine.signal("look-2", "note", "later")
+    # The same place in history as a signal-with-start's signal, but no mark: the run's first
+    # line ran before it, live and (the fixture checks) on replay.
+    assert [e.type for e in engine.history("look-2")][:3] == [
+        "WorkflowStarted",
+        "SearchAttributesUpdated",
+        "SignalReceived",
+    ]
+    assert engine.result("look-2", timeout=WAIT) == {"at_start": [], "all": ["later"]}
+
+
+def test_a_restarted_engine_replays_the_signal_first(tmp_path: Path) -> None:
+    path = tmp_path / "first.db"
+    first = t.open_typed_engine(path, ManualClock())
+    try:
+        first.signal_with_start(t.Inbox, "inbox-r", "message", "one", input=2)
+        CommitWatch(first).has("inbox-r", "SignalReceived")
+    finally:
+        first.shutdown()
+    second = t.open_typed_engine(path, ManualClock())
+    try:
+        second.signal("inbox-r", "message", "two")
+        assert second.result("inbox-r", timeout=WAIT) == ["one", "two"]
+        assert assert_histories_replay(second) == 1
+    finally:
+        second.shutdown()

@@ -211,7 +211,25 @@ class TypedInbox:
         self.lines.append(line)
 
 
-WORKFLOWS = [TypedCheckout, PlainEcho, Cart, Inbox, TypedInbox]
+@workflow.defn(name="first-look")
+class FirstLook:
+    """Reports what had arrived before its first line, then waits for a signal."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    @workflow.run
+    async def run(self) -> dict[str, list[Any]]:
+        at_start = list(self.seen)
+        await workflow.wait_condition(lambda: bool(self.seen))
+        return {"at_start": at_start, "all": self.seen}
+
+    @workflow.signal
+    def note(self, payload: Any) -> None:
+        self.seen.append(payload)
+
+
+WORKFLOWS = [TypedCheckout, PlainEcho, Cart, Inbox, TypedInbox, FirstLook]
 ACTIVITIES = [price, ship, echo, reserve]
 
 
