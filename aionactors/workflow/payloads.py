@@ -37,6 +37,7 @@ _log = logging.getLogger(__name__)
 
 _RICH_LEAVES: tuple[type, ...] = (BaseModel, Enum, datetime, date, time, timedelta, UUID, Decimal)
 """Types JSON cannot carry as themselves: values of these are converted both ways."""
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class PayloadValidationError(ValueError):
@@ -70,20 +71,23 @@ def _converter(annotation: Any) -> TypeAdapter[Any] | None:
 
 def to_json(value: Any) -> Any:
     """``value`` with every model, dataclass and rich leaf dumped to JSON; plain JSON as is."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:  # the common case first: this runs on every payload
+        return value
+    if kind is dict or (kind not in (list, tuple) and isinstance(value, dict)):
+        converted = {key: to_json(item) for key, item in value.items()}
+        changed = any(converted[key] is not item for key, item in value.items())
+        return converted if changed else value
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
+        items = [to_json(item) for item in value]
+        changed = any(new is not old for new, old in zip(items, value, strict=True))
+        return items if changed else value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, _RICH_LEAVES) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):
         return pydantic_core.to_jsonable_python(value)
-    if isinstance(value, list | tuple):
-        items = [to_json(item) for item in value]
-        changed = any(new is not old for new, old in zip(items, value, strict=True))
-        return items if changed else value
-    if isinstance(value, dict):
-        converted = {key: to_json(item) for key, item in value.items()}
-        changed = any(converted[key] is not item for key, item in value.items())
-        return converted if changed else value
     return value
 
 
