@@ -19,6 +19,7 @@ from aionactors.core.errors import InvalidInput, UnknownUpdate, UpdateRejected
 from aionactors.core.payload import WorkflowError
 from aionactors.workflow.commands import CompleteUpdate
 from aionactors.workflow.context import running
+from aionactors.workflow.errors import CancelledError, ContinueAsNewRequest
 from aionactors.workflow.payloads import PayloadValidationError, call_types, to_json
 from aionactors.workflow.scheduler import WorkflowFuture
 from aionactors.workflow.state import ensure_json
@@ -64,7 +65,7 @@ def on_update_accepted(driver: WorkflowDriver, event: ev.UpdateAccepted) -> None
         args = call_types(handler, method=True).decode(event.args, what)
         with running(driver):
             outcome = handler(*args)
-    except Exception as exc:
+    except (Exception, CancelledError, ContinueAsNewRequest) as exc:  # the update's, not the run's
         driver.issue(CompleteUpdate(event.update_id, error=WorkflowError.from_exception(exc)))
         return
     if inspect.iscoroutine(outcome):

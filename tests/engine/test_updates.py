@@ -94,6 +94,14 @@ def test_a_failing_handler_fails_the_update_not_the_workflow(engine: Engine) -> 
     assert engine.update(cart, "add", "still-alive") == 1
 
 
+def test_continue_as_new_inside_a_handler_fails_the_update_only(engine: Engine) -> None:
+    cart = started_cart(engine)
+    with pytest.raises(UpdateFailed, match="continue as new"):
+        engine.update(cart, "start_over")
+    assert engine.update(cart, "add", "after") == 1
+    assert engine.describe(cart).summary.status == "Running"
+
+
 def test_async_update_awaits_an_activity_and_a_timer(engine: Engine, clock: ManualClock) -> None:
     cart = started_cart(engine)
     answer: list[object] = []

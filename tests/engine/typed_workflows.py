@@ -166,6 +166,10 @@ class Cart:
         raise RuntimeError("the handler failed on purpose")
 
     @workflow.update
+    def start_over(self) -> None:
+        workflow.continue_as_new()  # not an update's to do: the update fails, the run goes on
+
+    @workflow.update
     def close(self) -> int:
         self.closed = True
         return len(self.items)
