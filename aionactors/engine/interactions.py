@@ -123,10 +123,9 @@ class WorkflowInteractions:
         check_signal_payload(self.registry, workflow_type, signal_name, payload)
         for _ in range(_SIGNAL_WITH_START_ATTEMPTS):
             summary = self.store.get_summary(workflow_id)
+            if summary is not None and summary.namespace != namespace:
+                raise AlreadyExists(f"workflow id {workflow_id!r} is taken in another namespace")
             if summary is not None and not summary.status.is_terminal:
-                if summary.namespace != namespace:
-                    taken = f"workflow id {workflow_id!r} is taken in another namespace"
-                    raise AlreadyExists(taken)
                 try:
                     self.signal(workflow_id, signal_name, payload)
                 except NotRunning:
@@ -143,7 +142,7 @@ class WorkflowInteractions:
                     signal=(signal_name, payload),
                 )
             except AlreadyExists:
-                continue  # started concurrently (or the namespace check above decides)
+                continue  # started concurrently: signal that run
             return handle
         raise AlreadyExists(f"workflow {workflow_id!r} kept changing; signal_with_start gave up")
 

@@ -84,7 +84,12 @@ def test_an_id_running_in_another_namespace_is_refused(engine: Engine) -> None:
     engine.start_workflow(t.Inbox, 5, workflow_id="shared", namespace="tenant-a")
     CommitWatch(engine).has("shared", "SearchAttributesUpdated")
     head = engine.head_seq("shared")
-    with pytest.raises(AlreadyExists):
+    with pytest.raises(AlreadyExists, match="taken in another namespace"):
+        engine.signal_with_start(t.Inbox, "shared", "message", 1, input=1, namespace="tenant-b")
+    assert engine.head_seq("shared") == head
+    engine.cancel("shared")  # finished: still not another namespace's to start again
+    head = engine.head_seq("shared")
+    with pytest.raises(AlreadyExists, match="taken in another namespace"):
         engine.signal_with_start(t.Inbox, "shared", "message", 1, input=1, namespace="tenant-b")
     assert engine.head_seq("shared") == head
 
