@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aionactors.core.runs import RunSummary
 from aionactors.core.visibility import WorkflowSummary
+from aionactors.packages import ExtractionLimits
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class EngineSettings(BaseModel):
     restart_period: float = 10.0
     schedules: bool = True
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
+    package_limits: ExtractionLimits = Field(default_factory=ExtractionLimits)
+    """Ceilings for deployed package archives (size, inflated size, files, ratio)."""
 
 
 class AsyncTwin:

@@ -385,7 +385,9 @@ class WorkflowDriver:
                 and c.workflow_type == event.workflow_type
             ),
         )
-        self.children[event.child_workflow_id].recorded = True
+        child = self.children[event.child_workflow_id]
+        child.recorded = True
+        child.package_version = event.package_version
 
     def _child(self, event: ev.Event, child_id: str) -> ChildState:
         state = self.children.get(child_id)
