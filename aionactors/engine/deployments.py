@@ -202,21 +202,33 @@ class PackageService:
 
     # ---- startup ---------------------------------------------------------------------------
     def reload_stored(self) -> None:
-        """Reload every stored version, then its routes; bad rows are skipped loudly."""
+        """Reload every stored version, then its routes; bad rows are skipped loudly.
+
+        A route naming a version that did not load falls back to the newest loaded
+        version defining the type (as the reference system's reloads re-point), if any.
+        """
         for record in self._store.list_packages():
             self._reload(record)
         for route in self._store.list_package_routes():
             try:
                 self._catalog.set_route(route.workflow_type, route.content_hash)
             except Exception as exc:  # a missing version or a type it no longer defines
+                fallback = self._newest_defining(route.workflow_type)
                 _log.warning(
                     "stored route of %s names package version %s, which is not loaded (%s);"
-                    " skipping the route",
+                    " skipping the route%s",
                     route.workflow_type,
                     route.content_hash,
                     getattr(exc, "message", exc),
+                    f"; {route.workflow_type} routes to {fallback}" if fallback else "",
                     extra={"workflow_type": route.workflow_type},
                 )
+                if fallback is not None:
+                    self._catalog.set_route(route.workflow_type, fallback)
+
+    def _newest_defining(self, workflow_type: str) -> str | None:
+        defining = [p for p in self._catalog.packages() if workflow_type in p.code.workflows]
+        return defining[-1].content_hash if defining else None
 
     def load_operator_files(self, paths: Iterable[str | Path]) -> None:
         for path in paths:
@@ -327,7 +339,7 @@ _UNBOUNDED = {
     "max_compressed_bytes": 2**62,
     "max_inflated_bytes": 2**62,
     "max_files": 2**62,
-    "max_ratio": float("inf"),
+    "max_ratio": 2.0**62,
 }
 """Stored archives passed the deploy limits when they were admitted: reload trusts them."""
 

@@ -21,6 +21,7 @@ import pykka
 
 from aionactors.core import events as ev
 from aionactors.core.errors import (
+    AionError,
     AlreadyExists,
     InvalidInput,
     InvalidState,
@@ -469,7 +470,19 @@ class Engine:
             pending_timers=timers,
             runs=self.store.read_run_chain(workflow_id),
             resident=self.residency.is_resident(workflow_id),
+            problem=None if summary.status.is_terminal else self._code_problem(history),
         )
+
+    def _code_problem(self, history: list[ev.Event]) -> str | None:
+        """Why the latest run's code cannot be found here, if it cannot."""
+        started = next((e for e in reversed(history) if isinstance(e, ev.WorkflowStarted)), None)
+        if started is None:
+            return "history has no WorkflowStarted"
+        try:
+            self.registry.workflow(started.workflow_type, started.package_version)
+        except AionError as exc:
+            return exc.message
+        return None
 
     def history(self, workflow_id: str, from_seq: int = 1) -> list[ev.Event]:
         return self.store.read_history_from(workflow_id, from_seq)

@@ -27,6 +27,8 @@ class WorkflowDescription(BaseModel):
     pending_timers: list[dict[str, Any]]
     runs: list[RunSummary]
     resident: bool
+    problem: str | None = None
+    """Why a non-terminal run cannot run here (e.g. its pinned package version is missing)."""
 
 
 class EngineSettings(BaseModel):

@@ -119,7 +119,11 @@ def import_version(
     prefix = module_prefix(content_hash)
     _FINDER.add(prefix, files)
     try:
-        imported = [importlib.import_module(f"{prefix}.{name}") for name in modules]
+        for name in modules:
+            importlib.import_module(f"{prefix}.{name}")
+        # Everything the version's modules imported of their own counts (not just the
+        # manifest's modules): activities usually live beside the workflows that call them.
+        imported = [m for n, m in sorted(sys.modules.items()) if _under(n, prefix)]
         workflows, activities = _definitions(prefix, imported)
     except PackageInvalid:
         forget_version(content_hash)
@@ -136,8 +140,12 @@ def forget_version(content_hash: str) -> None:
     """Drop a version's modules from the process (its definitions stay valid while referenced)."""
     prefix = module_prefix(content_hash)
     _FINDER.remove(prefix)
-    for name in [n for n in sys.modules if n == prefix or n.startswith(prefix + ".")]:
+    for name in [n for n in sys.modules if _under(n, prefix)]:
         del sys.modules[name]
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
 
 
 def _definitions(
@@ -167,8 +175,7 @@ def _add(into: dict[str, Any], name: str, definition: Any, what: str) -> None:
 
 
 def _defined_in(member: Any, prefix: str) -> bool:
-    module = getattr(member, "__module__", None) or ""
-    return module == prefix or module.startswith(prefix + ".")
+    return _under(getattr(member, "__module__", None) or "", prefix)
 
 
 def _workflow_of(cls: type) -> WorkflowDefinition | None:
