@@ -36,8 +36,8 @@ async def test_deploy_needs_deploy_rights_and_changes_nothing_without(
     for method, path in (("GET", "/packages"), ("DELETE", "/packages/sha256:" + "0" * 64)):
         response = await client.request(method, path, headers=tenant(TENANT_A))
         assert response.status == 403
-    status, body = await post(client, "/packages/route",
-                              {"workflow_type": "Greeter", "content_hash": "x"}, tenant(TENANT_A))  # fmt: skip
+    route = {"workflow_type": "Greeter", "content_hash": "x"}
+    status, body = await post(client, "/packages/route", route, tenant(TENANT_A))
     assert status == 403
     assert engine.store.list_packages() == [] and engine.packages.list() == []
 
