@@ -186,6 +186,17 @@ class SignalSent(EventBase):
     payload: JsonValue = None
 
 
+# --- in-code versioning ---------------------------------------------------------------
+
+
+class PatchRecorded(EventBase):
+    """``workflow.patched(change_id)`` took the new branch (or ``deprecate_patch`` kept it)."""
+
+    type: Literal["PatchRecorded"] = "PatchRecorded"
+    change_id: str
+    deprecated: bool = False
+
+
 # --- child workflows ------------------------------------------------------------------
 
 
@@ -309,6 +320,7 @@ Event = Annotated[
     | WithTimeoutCompleted
     | SignalReceived
     | SignalSent
+    | PatchRecorded
     | ChildWorkflowStarted
     | ChildWorkflowCompleted
     | ChildWorkflowFailed

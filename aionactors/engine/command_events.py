@@ -14,6 +14,7 @@ from aionactors.workflow.commands import (
     CompleteWorkflow,
     ContinueAsNew,
     FailWorkflow,
+    RecordPatch,
     RequestCancelActivity,
     ScheduleActivity,
     SignalExternal,
@@ -99,6 +100,8 @@ def events_for(
                     {"attributes": pinned_attributes(attributes, version_for(successor_type))},
                 ),
             ]
+        case RecordPatch(change_id=change_id, deprecated=deprecated):
+            return [(ev.PatchRecorded, {"change_id": change_id, "deprecated": deprecated})]
         case CompleteWorkflow(result=result):
             return [(ev.WorkflowCompleted, {"result": result})]
         case FailWorkflow(error=error):

@@ -96,6 +96,12 @@ class FailWorkflow:
     error: WorkflowError
 
 
+@dataclass(frozen=True)
+class RecordPatch:
+    change_id: str
+    deprecated: bool = False
+
+
 Command = (
     ScheduleActivity
     | RequestCancelActivity
@@ -103,6 +109,7 @@ Command = (
     | CancelTimer
     | CompleteWorkflow
     | FailWorkflow
+    | RecordPatch
 )
 
 
@@ -129,4 +136,6 @@ def describe(command: Command) -> str:
             return "CompleteWorkflow"
         case FailWorkflow():
             return "FailWorkflow"
+        case RecordPatch(change_id=change_id):
+            return f"RecordPatch {change_id!r}"
     return repr(command)  # pragma: no cover

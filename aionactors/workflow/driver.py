@@ -32,6 +32,7 @@ from aionactors.workflow.commands import (
     ContinueAsNew,
     FailWorkflow,
     ParentClosePolicy,
+    RecordPatch,
     RequestCancelActivity,
     ScheduleActivity,
     SignalExternal,
@@ -49,6 +50,7 @@ from aionactors.workflow.errors import (
     ContinueAsNewRequest,
     NonDeterminismError,
 )
+from aionactors.workflow.patches import PatchBook
 from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
 from aionactors.workflow.state import (
     ActivityState,
@@ -94,6 +96,8 @@ class WorkflowDriver:
         self._child_seq = 0
         self._root: Task | None = None
         self._handlers: list[Task] = []
+        self.patches = PatchBook()
+        """Set from the run's history before the code starts (see workflow.patched)."""
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -197,6 +201,12 @@ class WorkflowDriver:
         self.children[child_id] = ChildState(command, future)
         self._issue(command)
         return child_id, future
+
+    def patched(self, change_id: str, *, deprecated: bool = False) -> bool:
+        new_branch, record = self.patches.decide(change_id, self.replaying)
+        if record:
+            self._issue(RecordPatch(change_id, deprecated))
+        return new_branch
 
     def signal_external(self, workflow_id: str, name: str, payload: Any) -> None:
         ensure_json(payload, f"payload of signal {name!r}")
@@ -428,6 +438,11 @@ class WorkflowDriver:
             ),
         )
 
+    def _on_patch(self, event: ev.PatchRecorded) -> None:
+        self._match(
+            event, lambda c: isinstance(c, RecordPatch) and c.change_id == event.change_id
+        )
+
     def _on_attributes(self, event: ev.SearchAttributesUpdated) -> None:
         at_start = event.seq == self.started.seq + 1  # recorded with the start, by the engine
         if at_start or all(name.startswith("aion.") for name in event.attributes):
@@ -453,6 +468,7 @@ class WorkflowDriver:
         "ChildWorkflowFailed": _on_child_failed,
         "ChildWorkflowCancelled": _on_child_cancelled,
         "SignalSent": _on_signal_sent,
+        "PatchRecorded": _on_patch,
         "SearchAttributesUpdated": _on_attributes,
     }
 

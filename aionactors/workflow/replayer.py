@@ -14,6 +14,7 @@ from aionactors.core.search import SearchAttributeSchema, namespace_of
 from aionactors.core.visibility import attributes_of
 from aionactors.workflow.definition import WorkflowDefinition
 from aionactors.workflow.driver import WorkflowDriver
+from aionactors.workflow.patches import PatchBook
 from aionactors.workflow.reopen import effective_segment
 
 
@@ -27,6 +28,7 @@ def replay(
     if not isinstance(started, ev.WorkflowStarted):
         raise ValueError("a run segment starts with its WorkflowStarted")
     driver = WorkflowDriver(definition, started, namespace_of(attributes_of(segment)), schema)
+    driver.patches = PatchBook.of(segment)
     driver.start()
     for event in effective_segment(segment)[1:]:
         driver.apply(event)

@@ -45,7 +45,7 @@ def _timer_fired(**overrides: object) -> dict[str, object]:
 
 
 def test_there_are_34_event_types():
-    assert len(EVENT_TYPES) == 34
+    assert len(EVENT_TYPES) == 35
 
 
 def test_samples_cover_every_event_type():
