@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_workflow_commands(commands)  # the client side of the server
     add_schedule_commands(commands)
     add_package_commands(commands)
+    from aionactors.replay_check import add_replay_command
+
+    add_replay_command(commands)
     return parser
 
 
@@ -85,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args.db, out=sys.stdout)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "replay":
+        from aionactors.replay_check import run_replay_command
+
+        return run_replay_command(args)
     if args.command == "package":
         from transports.package_commands import run_package_command
 
