@@ -26,6 +26,31 @@ class Greeter:
         await workflow.wait_condition(lambda: self.go)
         second = await workflow.execute_activity(steps.greet, name)
         return {"version": VERSION, "first": first, "second": second}
+
+
+@workflow.defn(name="Looper")
+class Looper:
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.signal
+    def next(self, _payload=None) -> None:
+        self.go = True
+
+    @workflow.run
+    async def run(self, rounds: int) -> dict:
+        await workflow.wait_condition(lambda: self.go)
+        if rounds > 0:
+            workflow.continue_as_new(rounds - 1)
+        return {"version": VERSION}
+
+
+@workflow.defn(name="Spawner")
+class Spawner:
+    @workflow.run
+    async def run(self, name: str) -> dict:
+        child = await workflow.execute_child_workflow("Looper", 0, workflow_id="child-of-" + name)
+        return {"version": VERSION, "child": child}
 '''
 
 STEPS = '''
@@ -36,6 +61,10 @@ from aionactors import activity
 def greet(name: str) -> str:
     return f"hello from vVERSION, {name}"
 '''
+
+
+TYPES = ["Greeter", "Looper", "Spawner"]
+"""The workflow types every version of the package defines."""
 
 
 def package_files(version: int, name: str = "greeter") -> dict[str, bytes]:

@@ -21,7 +21,7 @@ from aionactors.core.events import WorkflowStarted
 from aionactors.packages import ExtractionLimits, zip_files
 from tests.engine.support import CommitWatch, open_engine
 from tests.engine.workflows import Parked
-from tests.packages.support import package_archive, package_files
+from tests.packages.support import TYPES, package_archive, package_files
 
 WAIT = 20.0
 
@@ -55,8 +55,8 @@ def finish(engine: Engine, workflow_id: str) -> dict:
 
 def test_two_versions_run_side_by_side_workflow_and_activity_code(engine: Engine) -> None:
     v1 = engine.packages.deploy(package_archive(1))
-    assert v1.freshly_loaded and v1.routes_changed == ["Greeter"]
-    assert (v1.workflow_types, v1.activity_types) == (["Greeter"], ["greet"])
+    assert v1.freshly_loaded and v1.routes_changed == TYPES
+    assert (v1.workflow_types, v1.activity_types) == (TYPES, ["greet"])
     assert start_parked(engine, "old") == v1.content_hash
     v2 = engine.packages.deploy(package_archive(2))
     assert start_parked(engine, "new") == v2.content_hash
@@ -78,7 +78,7 @@ def test_pinned_runs_survive_a_restart_and_routes_persist(db: Path) -> None:
 
     engine = open_engine(db)  # no package given: both come back from the store
     try:
-        assert engine.packages.routes() == {"Greeter": v2}
+        assert engine.packages.routes() == dict.fromkeys(TYPES, v2)
         assert finish(engine, "old")["version"] == 1
         assert finish(engine, "new")["version"] == 2
         engine.packages.route("Greeter", v1)  # roll back
@@ -86,7 +86,7 @@ def test_pinned_runs_survive_a_restart_and_routes_persist(db: Path) -> None:
         engine.shutdown()
     engine = open_engine(db)
     try:
-        assert engine.packages.routes() == {"Greeter": v1}
+        assert engine.packages.routes()["Greeter"] == v1
         assert start_parked(engine, "after-rollback") == v1
         assert finish(engine, "after-rollback")["version"] == 1
     finally:
@@ -97,15 +97,15 @@ def test_redeploy_is_idempotent_and_repoints(engine: Engine) -> None:
     v1 = engine.packages.deploy(package_archive(1)).content_hash
     engine.packages.deploy(package_archive(2))
     again = engine.packages.deploy(package_archive(1))
-    assert (again.freshly_loaded, again.routes_changed) == (False, ["Greeter"])
-    assert engine.packages.routes() == {"Greeter": v1}
+    assert (again.freshly_loaded, again.routes_changed) == (False, TYPES)
+    assert engine.packages.routes() == dict.fromkeys(TYPES, v1)
     assert len(engine.store.list_packages()) == 2
 
 
 def test_deploy_without_route_leaves_new_starts_alone(engine: Engine) -> None:
     v1 = engine.packages.deploy(package_archive(1)).content_hash
     v2 = engine.packages.deploy(package_archive(2), route=False)
-    assert v2.routes_changed == [] and engine.packages.routes() == {"Greeter": v1}
+    assert v2.routes_changed == [] and engine.packages.routes() == dict.fromkeys(TYPES, v1)
     assert start_parked(engine, "a") == v1
 
 
@@ -119,7 +119,7 @@ def test_unload_is_refused_while_routed_or_pinned_then_allowed(engine: Engine) -
         engine.packages.unload(v1)
     listed = {p.content_hash: p for p in engine.packages.list()}
     assert (listed[v1].pinned_runs, listed[v1].routed_types) == (1, [])
-    assert (listed[v2].pinned_runs, listed[v2].routed_types) == (0, ["Greeter"])
+    assert (listed[v2].pinned_runs, listed[v2].routed_types) == (0, TYPES)
     finish(engine, "pinned")
     engine.packages.unload(v1)  # drained: nothing pins it any more
     assert [p.content_hash for p in engine.store.list_packages()] == [v2]
@@ -180,3 +180,32 @@ def test_operator_files_load_every_boot_and_are_never_stored(db: Path, tmp_path:
         assert finish(engine, "op")["version"] == 1
     finally:
         engine.shutdown()
+
+
+def test_continue_as_new_and_children_follow_the_current_route(engine: Engine) -> None:
+    v1 = engine.packages.deploy(package_archive(1)).content_hash
+    watch = CommitWatch(engine)
+    engine.start_workflow("Looper", 1, workflow_id="loop")
+    engine.start_workflow("Spawner", "s", workflow_id="spawner")
+    watch.has("spawner", "ChildWorkflowStarted")
+    v2 = engine.packages.deploy(package_archive(2)).content_hash
+    engine.signal("loop", "next")  # v1 run continues as new: the successor takes v2
+    watch.has("loop", "WorkflowStarted", count=2)
+    pins = [e.package_version for e in engine.history("loop") if isinstance(e, WorkflowStarted)]
+    assert pins == [v1, v2]
+    engine.signal("loop", "next")
+    assert engine.result("loop", timeout=WAIT) == {"version": 2}
+    child = next(e for e in engine.history("spawner") if e.type == "ChildWorkflowStarted")
+    assert child.package_version == v1  # the route when the parent recorded it
+    engine.signal("child-of-s", "next")
+    assert engine.result("spawner", timeout=WAIT) == {"version": 1, "child": {"version": 1}}
+
+
+def test_a_recorded_unstarted_child_pins_its_version(engine: Engine) -> None:
+    v1 = engine.packages.deploy(package_archive(1)).content_hash
+    engine.packages.deploy(package_archive(2))
+    engine.packages.child_recorded(v1)  # as the parent's actor does before the start runs
+    with pytest.raises(VersionPinned):
+        engine.packages.unload(v1)
+    engine.packages.child_settled(v1)
+    engine.packages.unload(v1)

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.packages.support import write_package_dir
+from tests.packages.support import TYPES, write_package_dir
 from tests.transports.processes import ROOT, start_server
 
 
@@ -71,10 +71,11 @@ def test_each_run_finishes_on_its_version_after_sigkill_and_rollback_holds(
     process, url = start_server(db)  # no --package: everything comes from the store
     try:
         listed = {p["content_hash"]: p for p in cli("package", "list", server=url)["packages"]}
-        assert listed[built[2]["content_hash"]]["routed_types"] == ["Greeter"]
+        assert listed[built[2]["content_hash"]]["routed_types"] == TYPES
         assert {p["pinned_runs"] for p in listed.values()} == {1}
         assert (finish(url, "old"), finish(url, "new")) == (1, 2)
-        cli("package", "route", "Greeter", built[1]["content_hash"], server=url)
+        for workflow_type in TYPES:
+            cli("package", "route", workflow_type, built[1]["content_hash"], server=url)
     finally:
         process.kill()
         process.wait(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from aionactors import Engine
-from tests.packages.support import package_archive
+from tests.packages.support import TYPES, package_archive
 from tests.transports.api import post, result, start
 from tests.transports.support import TENANT_A, tenant
 
@@ -48,7 +48,7 @@ async def test_deploy_start_route_back_and_unload_over_http(
     status, v1 = await deploy(client, 1)
     assert status == 200, v1
     assert (v1["workflow_types"], v1["freshly_loaded"], v1["routes_changed"]) == (
-        ["Greeter"], True, ["Greeter"],
+        TYPES, True, TYPES,
     )  # fmt: skip
     status, again = await deploy(client, 1)
     assert (status, again["freshly_loaded"], again["content_hash"]) == (
@@ -59,13 +59,14 @@ async def test_deploy_start_route_back_and_unload_over_http(
     assert v2["routes_changed"] == []
     packages = await listing(client)
     assert packages[v1["content_hash"]]["pinned_runs"] == 1
-    assert packages[v1["content_hash"]]["routed_types"] == ["Greeter"]
+    assert packages[v1["content_hash"]]["routed_types"] == TYPES
     assert packages[v2["content_hash"]]["source"] == "deployed"
 
-    status, routed = await post(client, "/packages/route",
-                                {"workflow_type": "Greeter", "content_hash": v2["content_hash"]},
-                                DEPLOYER)  # fmt: skip
-    assert (status, routed["previous"]) == (200, v1["content_hash"])
+    for workflow_type in TYPES:
+        status, routed = await post(client, "/packages/route",
+                                    {"workflow_type": workflow_type,
+                                     "content_hash": v2["content_hash"]}, DEPLOYER)  # fmt: skip
+        assert (status, routed["previous"]) == (200, v1["content_hash"])
     second = await start(client, "Greeter", input="bob")
     for started in (first, second):
         status, _ = await post(client, "/workflows/signal", {
