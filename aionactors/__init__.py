@@ -3,10 +3,13 @@
 from aionactors import Engine, workflow, activity, RetryPolicy
 """
 
-from aionactors import activity, workflow
+from aionactors import activity, packages, workflow
 from aionactors.core import (
     AionError,
+    DeployDenied,
     Event,
+    InvalidInput,
+    PackageInvalid,
     WorkflowFilter,
     WorkflowStatus,
     WorkflowSummary,
@@ -34,10 +37,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ActivityFailure",
     "AionError",
+    "DeployDenied",
     "Engine",
     "Event",
     "EventStore",
+    "InvalidInput",
     "ManualClock",
+    "PackageInvalid",
     "QueryFailed",
     "ResultTimeout",
     "RetryPolicy",
@@ -56,5 +62,6 @@ __all__ = [
     "__version__",
     "activity",
     "open_store",
+    "packages",
     "workflow",
 ]

@@ -37,12 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE",
         help="import modules and register their workflows and activities",
     )
+    serve.add_argument(
+        "--package",
+        dest="packages",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="an operator package archive (repeatable; loaded every boot, never stored)",
+    )
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
     serve.add_argument("--config", type=Path, help="TOML config file")
     from transports.commands import add_schedule_commands, add_workflow_commands
+    from transports.package_commands import add_package_commands
 
     add_workflow_commands(commands)  # the client side of the server
     add_schedule_commands(commands)
+    add_package_commands(commands)
+    from aionactors.replay_check import add_replay_command
+
+    add_replay_command(commands)
     return parser
 
 
@@ -54,7 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {
         name: value
-        for name in ("db", "host", "port", "load", "auth")
+        for name in ("db", "host", "port", "load", "packages", "auth")
         if (value := getattr(args, name)) is not None
     }
     try:
@@ -75,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args.db, out=sys.stdout)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "replay":
+        from aionactors.replay_check import run_replay_command
+
+        return run_replay_command(args)
+    if args.command == "package":
+        from transports.package_commands import run_package_command
+
+        return run_package_command(args)
     if args.command in ("workflow", "schedule"):
         from transports.commands import run_client_command
 

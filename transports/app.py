@@ -25,6 +25,7 @@ from transports.jwt import JwtVerifier
 from transports.message_routes import message_routes
 from transports.metrics import ServerMetrics
 from transports.ops import install_gauges, ops_routes
+from transports.package_routes import package_routes
 from transports.routes import workflow_routes
 from transports.schedule_routes import schedule_routes
 from transports.state import IDENTITY, STATE, ServerState, state_of
@@ -71,7 +72,13 @@ def create_app(
         auth=auth or authenticator_for(config),
     )
     schedules = schedule_routes() if engine.schedules is not None else []
-    state.routes = [*workflow_routes(engine), *message_routes(), *schedules, *ops_routes()]
+    state.routes = [
+        *workflow_routes(engine),
+        *message_routes(),
+        *schedules,
+        *package_routes(),
+        *ops_routes(),
+    ]
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,

@@ -300,6 +300,30 @@ class AionClient:
         return answer.get("state", answer)
 
     # ---- the event stream ------------------------------------------------------------
+    # ---- packages (deploy rights needed) -----------------------------------------------
+    async def deploy_package(self, archive: bytes, *, route: bool = True) -> dict[str, Any]:
+        """Deploy a package archive; with ``route`` its workflow types route to it."""
+        params = {} if route else {"route": "false"}
+        async with self._http().post(
+            self.base_url + "/packages",
+            data=archive,
+            params=params,
+            headers={"Content-Type": "application/zip"},
+        ) as response:
+            return await _answer(response)
+
+    async def packages(self) -> list[dict[str, Any]]:
+        return (await self._get("/packages"))["packages"]
+
+    async def route_package(self, workflow_type: str, content_hash: str) -> dict[str, Any]:
+        body = {"workflow_type": workflow_type, "content_hash": content_hash}
+        async with self._http().post(self.base_url + "/packages/route", json=body) as response:
+            return await _answer(response)
+
+    async def unload_package(self, content_hash: str) -> None:
+        async with self._http().delete(f"{self.base_url}/packages/{content_hash}") as response:
+            await _answer(response)
+
     async def watch(
         self, workflow_id: str, *, from_seq: int | None = 1
     ) -> AsyncIterator[dict[str, Any]]:

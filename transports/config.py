@@ -40,6 +40,9 @@ class ServerConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port")
     load: list[str] = Field(default_factory=list, description="modules with workflows/activities")
+    packages: list[Path] = Field(
+        default_factory=list, description="operator package archives (each boot; never stored)"
+    )
     auth: Literal["headers", "jwt"] = "headers"
     jwt_secret: SecretStr | None = Field(None, description="HS256 shared secret")
     jwks_file: Path | None = Field(None, description="local JWKS file (RS256 and oct keys)")

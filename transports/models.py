@@ -170,6 +170,9 @@ class DescribeResponse(Reply):
     pending_timers: list[dict[str, JsonValue]]
     runs: list[RunSummary]
     resident: bool
+    problem: str | None = Field(
+        None, description="why a non-terminal run cannot run here (e.g. its package version)"
+    )
     history: list[Event] | None = None
 
 

@@ -40,7 +40,11 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     if os.getcwd() not in sys.path:  # --load names modules relative to where we run, as uvicorn
         sys.path.insert(0, os.getcwd())
     engine = await asyncio.to_thread(
-        Engine.open, config.db, load_modules=config.load, **config.engine.model_dump()
+        Engine.open,
+        config.db,
+        load_modules=config.load,
+        packages=config.packages,
+        **config.engine.model_dump(),
     )
     app = create_app(engine, config)
     state = app[STATE]

@@ -142,3 +142,36 @@ class RunChainError(StoreError):
     """A history's runs do not form one chain from a single root run."""
 
     error_type = "RunChainError"
+
+
+# ---- versioned workflow packages ---------------------------------------------------------
+class PackageInvalid(InvalidInput):
+    """A package archive that cannot be accepted; the message names the cause."""
+
+    error_type = "PackageInvalid"
+
+
+class UnknownVersion(NotFound):
+    """A package version (content hash) that is not loaded in this engine."""
+
+    error_type = "UnknownVersion"
+
+
+class RouteActive(InvalidState):
+    """A version still routes a workflow type: route the type elsewhere first."""
+
+    error_type = "RouteActive"
+
+
+class VersionPinned(AionError):
+    """A version still has non-terminal runs (or recorded, unstarted children) pinned to it."""
+
+    code = "version_pinned"
+    error_type = "VersionPinned"
+
+
+class DeployDenied(AionError):
+    """The caller has no deploy rights."""
+
+    code = "deploy_denied"
+    error_type = "DeployDenied"

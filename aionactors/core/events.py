@@ -207,6 +207,17 @@ class UpdateCompleted(EventBase):
     error: WorkflowError | None = None
 
 
+# --- in-code versioning ---------------------------------------------------------------
+
+
+class PatchRecorded(EventBase):
+    """``workflow.patched(change_id)`` took the new branch (or ``deprecate_patch`` kept it)."""
+
+    type: Literal["PatchRecorded"] = "PatchRecorded"
+    change_id: str
+    deprecated: bool = False
+
+
 # --- child workflows ------------------------------------------------------------------
 
 
@@ -332,6 +343,7 @@ Event = Annotated[
     | SignalSent
     | UpdateAccepted
     | UpdateCompleted
+    | PatchRecorded
     | ChildWorkflowStarted
     | ChildWorkflowCompleted
     | ChildWorkflowFailed

@@ -18,6 +18,8 @@ from aionactors.core.timestamps import UtcDatetime
 
 NAMESPACE_ATTRIBUTE = "aion.namespace"
 TASK_QUEUE_ATTRIBUTE = "aion.task_queue"
+PACKAGE_VERSION_ATTRIBUTE = "aion.package_version"
+"""The package version a run is pinned to (absent for in-process code): counts pinned runs."""
 DEFAULT_NAMESPACE = "default"
 DEFAULT_TASK_QUEUE = "default"
 
@@ -110,11 +112,12 @@ class SearchAttributeSchema:
 
     @classmethod
     def with_reserved(cls) -> SearchAttributeSchema:
-        """A schema holding the two engine-owned String attributes."""
+        """A schema holding the engine-owned String attributes."""
         return cls(
             {
                 NAMESPACE_ATTRIBUTE: SearchAttributeType.STRING,
                 TASK_QUEUE_ATTRIBUTE: SearchAttributeType.STRING,
+                PACKAGE_VERSION_ATTRIBUTE: SearchAttributeType.STRING,
             }
         )
 

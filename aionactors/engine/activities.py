@@ -60,6 +60,8 @@ class ActivityTask:
     start_to_close_timeout: float | None = None
     heartbeat_timeout: float | None = None
     delay: float = 0.0
+    package_version: str | None = None
+    """The run's pinned package version: its activities run that version's code."""
 
     def __post_init__(self) -> None:
         if self.attempt < 1:
@@ -112,6 +114,8 @@ ActivityOutcome = (
     ActivitySucceeded | ActivityAttemptFailed | ActivityTimedOut | ActivityWasCancelled
 )
 OnDone = Callable[[ActivityOutcome], None]
+ActivityResolver = Callable[[str, str | None], ActivityDefinition | None]
+"""(activity type, package version) -> its definition, or None if it is not registered."""
 
 _SHARED_WITH_INFO = tuple(
     f.name for f in fields(ActivityInfo) if f.name in {t.name for t in fields(ActivityTask)}
@@ -184,12 +188,16 @@ class ActivityExecutor:
 
     def __init__(
         self,
-        definitions: Mapping[str, ActivityDefinition],
+        definitions: Mapping[str, ActivityDefinition] | ActivityResolver,
         clock: Clock,
         *,
         max_workers: int = 32,
     ) -> None:
-        self._definitions = dict(definitions)
+        if isinstance(definitions, Mapping):
+            by_name = dict(definitions)
+            self._resolve: ActivityResolver = lambda name, _version: by_name.get(name)
+        else:
+            self._resolve = definitions
         self._clock = clock
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
@@ -286,7 +294,7 @@ class ActivityExecutor:
             if attempt.settled or self._closed:
                 return
             attempt.timers.clear()  # the delay timer has fired
-            definition = self._definitions.get(attempt.task.activity_type)
+            definition = self._resolve(attempt.task.activity_type, attempt.task.package_version)
             if definition is None:
                 error = ActivityError(
                     kind=ActivityErrorKind.TERMINAL,

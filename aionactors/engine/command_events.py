@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aionactors.core import events as ev
 from aionactors.core.ids import new_id
-from aionactors.core.search import SearchAttributes
+from aionactors.core.search import PACKAGE_VERSION_ATTRIBUTE, SearchAttributes, StringValue
 from aionactors.engine.recorder import EventSpec
 from aionactors.workflow.commands import (
     CancelTimer,
@@ -13,6 +15,7 @@ from aionactors.workflow.commands import (
     CompleteWorkflow,
     ContinueAsNew,
     FailWorkflow,
+    RecordPatch,
     RequestCancelActivity,
     ScheduleActivity,
     SignalExternal,
@@ -24,9 +27,16 @@ from aionactors.workflow.driver import WorkflowDriver
 
 
 def events_for(
-    command: Command, driver: WorkflowDriver, attributes: SearchAttributes
+    command: Command,
+    driver: WorkflowDriver,
+    attributes: SearchAttributes,
+    version_for: Callable[[str], str | None] = lambda _type: None,
 ) -> list[EventSpec]:
-    """The events that record ``command``; ``attributes`` carry over to a new run."""
+    """The events that record ``command``; ``attributes`` carry over to a new run.
+
+    ``version_for`` gives a type's current route: a child or a successor run is pinned
+    to the version its type is routed to when it is recorded.
+    """
     match command:
         case ScheduleActivity(activity_id=aid, activity_type=kind, input=arg, options=options):
             return [
@@ -53,7 +63,12 @@ def events_for(
             return [
                 (
                     ev.ChildWorkflowStarted,
-                    {"child_workflow_id": child, "workflow_type": kind, "input": arg},
+                    {
+                        "child_workflow_id": child,
+                        "workflow_type": kind,
+                        "input": arg,
+                        "package_version": version_for(kind),
+                    },
                 )
             ]
         case SignalExternal(target_workflow_id=target, name=name, payload=payload):
@@ -64,6 +79,7 @@ def events_for(
             return [(ev.SearchAttributesUpdated, {"attributes": upserted})]
         case ContinueAsNew(input=arg, workflow_type=override):
             run_id = driver.started.run_id
+            successor_type = override or driver.started.workflow_type
             return [
                 (
                     ev.WorkflowContinuedAsNew,
@@ -72,15 +88,21 @@ def events_for(
                 (
                     ev.WorkflowStarted,
                     {
-                        "workflow_type": override or driver.started.workflow_type,
+                        "workflow_type": successor_type,
                         "input": arg,
+                        "package_version": version_for(successor_type),
                         "run_id": new_id(),
                         "parent_run_id": run_id,
                         "parent_workflow_id": driver.started.parent_workflow_id,
                     },
                 ),
-                (ev.SearchAttributesUpdated, {"attributes": attributes}),
+                (
+                    ev.SearchAttributesUpdated,
+                    {"attributes": pinned_attributes(attributes, version_for(successor_type))},
+                ),
             ]
+        case RecordPatch(change_id=change_id, deprecated=deprecated):
+            return [(ev.PatchRecorded, {"change_id": change_id, "deprecated": deprecated})]
         case CompleteWorkflow(result=result):
             return [(ev.WorkflowCompleted, {"result": result})]
         case FailWorkflow(error=error):
@@ -89,6 +111,13 @@ def events_for(
             outcome = {"update_id": update_id, "result": result, "error": error}
             return [(ev.UpdateCompleted, outcome)]
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover
+
+
+def pinned_attributes(attributes: SearchAttributes, version: str | None) -> SearchAttributes:
+    """A successor run's attributes: its own pin replaces (or clears) its predecessor's."""
+    if version is None and PACKAGE_VERSION_ATTRIBUTE not in attributes:
+        return attributes
+    return {**attributes, PACKAGE_VERSION_ATTRIBUTE: StringValue(data=version or "")}
 
 
 def teardown_events(driver: WorkflowDriver) -> list[EventSpec]:

@@ -14,12 +14,14 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pykka
 
 from aionactors.core import events as ev
 from aionactors.core.errors import (
+    AionError,
     AlreadyExists,
     InvalidInput,
     InvalidState,
@@ -44,6 +46,7 @@ from aionactors.core.visibility import (
 from aionactors.engine import messages as msg
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock, SystemClock
+from aionactors.engine.deployments import PackageService
 from aionactors.engine.describe import pending_work
 from aionactors.engine.dispatcher import Dispatcher
 from aionactors.engine.engine_events import (
@@ -113,8 +116,10 @@ class Engine(WorkflowInteractions):
         self.update_waiters = UpdateWaiters()
         self.writer.add_listener(self.update_waiters.on_commit)
         self.executor = ActivityExecutor(
-            registry.activities, clock, max_workers=settings.activity_workers
+            registry.activity, clock, max_workers=settings.activity_workers
         )
+        self.packages = PackageService(store, registry, settings.package_limits, clock.now)
+        """Versioned workflow packages: deploy, route, unload (``aionactors.packages``)."""
         self.timers = TimerService(store, clock, self._deliver_timer)
         self.supervisor = DynamicSupervisor.start(
             max_restarts=settings.max_restarts,
@@ -155,11 +160,16 @@ class Engine(WorkflowInteractions):
         workflows: Iterable[type] = (),
         activities: Iterable[Callable[..., Any]] = (),
         load_modules: Iterable[str] = (),
+        packages: Iterable[str | Path] = (),
         clock: Clock | None = None,
         search_attributes: dict[str, str] | None = None,
         **settings: Any,
     ) -> Engine:
-        """Open a store (URL or instance), register code, recover, and start running."""
+        """Open a store (URL or instance), register code, recover, and start running.
+
+        Stored package versions are reloaded before recovery; ``packages`` are trusted
+        operator package files, loaded (and routed) every open and never stored.
+        """
         engine_settings = EngineSettings(**settings)  # refused before anything is opened
         registry = Registry()
         for workflow_class in workflows:
@@ -179,6 +189,12 @@ class Engine(WorkflowInteractions):
             engine_settings,
             schema,
         )
+        try:
+            engine.packages.reload_stored()
+            engine.packages.load_operator_files(packages)
+        except BaseException:
+            engine.shutdown()
+            raise
         engine.recover()
         if engine.settings.schedules:
             engine.schedules = Schedules.start(engine)
@@ -269,8 +285,12 @@ class Engine(WorkflowInteractions):
         return len(active)
 
     def _start_successor(self, workflow_id: str, history: list[ev.Event]) -> None:
-        events = successor_events(workflow_id, history, self.clock.now())
-        self.registry.workflow(events[0].workflow_type)  # type: ignore[union-attr]
+        events = successor_events(
+            workflow_id, history, self.clock.now(), self.registry.version_for
+        )
+        started = events[0]
+        assert isinstance(started, ev.WorkflowStarted)
+        self.registry.workflow(started.workflow_type, started.package_version)
         self.writer.append(workflow_id, events, len(history))
 
     # ---- operations ----------------------------------------------------------------------
@@ -284,13 +304,15 @@ class Engine(WorkflowInteractions):
         search_attributes: dict[str, Any] | None = None,
         execution_timeout: float | None = None,
         parent_workflow_id: str | None = None,
+        package_version: str | None = None,
     ) -> WorkflowHandle:
         """Record WorkflowStarted (durable before this returns), then run the workflow.
 
         ``execution_timeout`` (seconds; default: the workflow's ``defn(timeout=)``) ends the
         run as TimedOut; it is a durable timer recorded with the start. ``arg`` may be a
         pydantic model or a dataclass (recorded as JSON); it must fit the run method's
-        annotation, or the start is refused with InvalidInput naming the field.
+        annotation, or the start is refused with InvalidInput naming the field. The run is
+        pinned to ``package_version`` if given (a loaded version), else to its type's route.
         """
         return self._start(
             workflow,
@@ -300,6 +322,7 @@ class Engine(WorkflowInteractions):
             search_attributes=search_attributes,
             execution_timeout=execution_timeout,
             parent_workflow_id=parent_workflow_id,
+            package_version=package_version,
         )
 
     def _start(
@@ -313,13 +336,16 @@ class Engine(WorkflowInteractions):
         execution_timeout: float | None = None,
         parent_workflow_id: str | None = None,
         signal: tuple[str, Any] | None = None,
+        package_version: str | None = None,
     ) -> WorkflowHandle:
         """start_workflow, and signal_with_start's start: ``signal`` goes in the same append."""
         self._check_open()
         if self._draining:
             raise Unavailable("the engine is draining: new starts are refused")
         workflow_type = self.registry.workflow_name(workflow)
-        definition = self.registry.workflow(workflow_type)
+        if package_version is None:
+            package_version = self.registry.route_of(workflow_type)
+        definition = self.registry.workflow(workflow_type, package_version)
         timeout = execution_timeout or definition.timeout_seconds
         try:
             arg = ensure_json(to_json(arg), "workflow input")
@@ -329,9 +355,12 @@ class Engine(WorkflowInteractions):
         workflow_id = workflow_id or new_id()
         if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
             raise InvalidInput("workflow_id must be 1 to 255 characters")
-        attributes = start_attributes(namespace, search_attributes or {}, self.schema)
+        attributes = start_attributes(
+            namespace, search_attributes or {}, self.schema, package_version
+        )
         started = {
             "workflow_type": workflow_type,
+            "package_version": package_version,
             "input": arg,
             "parent_run_id": None,
             "parent_workflow_id": parent_workflow_id,
@@ -481,7 +510,19 @@ class Engine(WorkflowInteractions):
             pending_timers=timers,
             runs=self.store.read_run_chain(workflow_id),
             resident=self.residency.is_resident(workflow_id),
+            problem=None if summary.status.is_terminal else self._code_problem(history),
         )
+
+    def _code_problem(self, history: list[ev.Event]) -> str | None:
+        """Why the latest run's code cannot be found here, if it cannot."""
+        started = next((e for e in reversed(history) if isinstance(e, ev.WorkflowStarted)), None)
+        if started is None:
+            return "history has no WorkflowStarted"
+        try:
+            self.registry.workflow(started.workflow_type, started.package_version)
+        except AionError as exc:
+            return exc.message
+        return None
 
     def history(self, workflow_id: str, from_seq: int = 1) -> list[ev.Event]:
         return self.store.read_history_from(workflow_id, from_seq)

@@ -8,7 +8,7 @@ the Engine does the appending.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from aionactors.core.errors import InvalidInput, InvalidState
 from aionactors.core.ids import new_id
 from aionactors.core.search import (
     NAMESPACE_ATTRIBUTE,
+    PACKAGE_VERSION_ATTRIBUTE,
     SearchAttributes,
     SearchAttributeSchema,
     StringValue,
@@ -26,25 +27,32 @@ from aionactors.core.search import (
 )
 from aionactors.core.status import last_run_segment
 from aionactors.core.visibility import attributes_of
+from aionactors.engine.command_events import pinned_attributes
 from aionactors.engine.workflow_actor import deadline_timer
 from aionactors.workflow.reopen import reopenable_activities
 from aionactors.workflow.with_start import SIGNAL_WITH_START_ATTRIBUTE
 
 
 def start_attributes(
-    namespace: str, given: Mapping[str, Any], schema: SearchAttributeSchema | None
+    namespace: str,
+    given: Mapping[str, Any],
+    schema: SearchAttributeSchema | None,
+    package_version: str | None = None,
 ) -> SearchAttributes:
-    """Typed start attributes plus the owning namespace; the schema (if any) must allow them."""
+    """Typed start attributes plus the owning namespace (and the pinned package version);
+    the schema (if any) must allow them."""
     if not namespace:
         raise InvalidInput("namespace must not be empty")
     attributes: SearchAttributes = {}
     for name, raw in given.items():
-        if name == NAMESPACE_ATTRIBUTE:
+        if name in (NAMESPACE_ATTRIBUTE, PACKAGE_VERSION_ATTRIBUTE):
             raise InvalidInput(f"search attribute {name!r} is set by the engine")
         attributes[name] = raw if isinstance(raw, BaseModel) else value_of(raw)  # type: ignore[assignment]
     if schema is not None:
         schema.validate(attributes)
     attributes[NAMESPACE_ATTRIBUTE] = StringValue(data=namespace)
+    if package_version is not None:
+        attributes[PACKAGE_VERSION_ATTRIBUTE] = StringValue(data=package_version)
     return attributes
 
 
@@ -84,14 +92,22 @@ def start_events(
     return events
 
 
-def successor_events(workflow_id: str, history: list[ev.Event], now: datetime) -> list[ev.Event]:
-    """The start of the run a stranded WorkflowContinuedAsNew asked for."""
+def successor_events(
+    workflow_id: str,
+    history: list[ev.Event],
+    now: datetime,
+    version_for: Callable[[str], str | None] = lambda _type: None,
+) -> list[ev.Event]:
+    """The start of the run a stranded WorkflowContinuedAsNew asked for (on its type's route)."""
     continued = history[-1]
     assert isinstance(continued, ev.WorkflowContinuedAsNew)
     previous = next(e for e in reversed(history) if isinstance(e, ev.WorkflowStarted))
-    attributes = attributes_of(history)
+    workflow_type = continued.workflow_type or previous.workflow_type
+    version = version_for(workflow_type)
+    attributes = pinned_attributes(attributes_of(history), version)
     started = {
-        "workflow_type": continued.workflow_type or previous.workflow_type,
+        "workflow_type": workflow_type,
+        "package_version": version,
         "input": continued.input,
         "run_id": new_id(),
         "parent_run_id": continued.parent_run_id,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aionactors.core.runs import RunSummary
 from aionactors.core.visibility import WorkflowSummary
+from aionactors.packages import ExtractionLimits
 
 
 class AsyncTwin:
@@ -102,6 +103,8 @@ class WorkflowDescription(BaseModel):
     pending_timers: list[dict[str, Any]]
     runs: list[RunSummary]
     resident: bool
+    problem: str | None = None
+    """Why a non-terminal run cannot run here (e.g. its pinned package version is missing)."""
 
 
 class EngineSettings(BaseModel):
@@ -123,3 +126,6 @@ class EngineSettings(BaseModel):
     restart_period: float = 10.0
     schedules: bool = True
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
+    package_limits: ExtractionLimits = Field(default_factory=ExtractionLimits)
+    """Ceilings for deployed package archives (size, inflated size, files, ratio)."""
+

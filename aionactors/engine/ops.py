@@ -51,8 +51,13 @@ class EngineOps:
         self._notifier.start()
 
     # ---- WorkflowOps --------------------------------------------------------------------
-    def ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
-        self._submit(command.child_workflow_id, self._ensure_child, parent_id, namespace, command)
+    def ensure_child(
+        self, parent_id: str, namespace: str, command: StartChild, version: str | None
+    ) -> None:
+        self._engine.packages.child_recorded(version)
+        self._submit(
+            command.child_workflow_id, self._ensure_child, parent_id, namespace, command, version
+        )
 
     def send_signal(self, workflow_id: str, name: str, payload: Any) -> None:
         self._submit(workflow_id, self._signal, workflow_id, name, payload)
@@ -70,8 +75,18 @@ class EngineOps:
         self._parents[workflow_id] = parent_id
 
     # ---- the work -----------------------------------------------------------------------
-    def _ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
+    def _ensure_child(
+        self, parent_id: str, namespace: str, command: StartChild, version: str | None
+    ) -> None:
         """Start the child exactly once; if it already ended, tell the parent how."""
+        try:
+            self._start_child(parent_id, namespace, command, version)
+        finally:
+            self._engine.packages.child_settled(version)
+
+    def _start_child(
+        self, parent_id: str, namespace: str, command: StartChild, version: str | None
+    ) -> None:
         engine, child_id = self._engine, command.child_workflow_id
         summary = engine.store.get_summary(child_id)
         if summary is None:
@@ -82,6 +97,7 @@ class EngineOps:
                     workflow_id=child_id,
                     namespace=namespace,
                     parent_workflow_id=parent_id,
+                    package_version=version,
                 )
                 return
             except AlreadyExists:

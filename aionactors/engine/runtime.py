@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 class WorkflowOps(Protocol):
     """What a workflow actor asks of other workflows; never blocks the actor."""
 
-    def ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None: ...
+    def ensure_child(
+        self, parent_id: str, namespace: str, command: StartChild, version: str | None
+    ) -> None: ...
 
     def send_signal(self, workflow_id: str, name: str, payload: Any) -> None: ...
 

@@ -26,6 +26,7 @@ from aionactors.core.errors import (
     NotRunning,
     QueryFailed,
     UnknownQuery,
+    UnknownVersion,
     WorkflowTypeNotFound,
 )
 from aionactors.core.ids import TimerId
@@ -139,8 +140,8 @@ class WorkflowActor(PooledActor):
         if started.parent_workflow_id:
             self.rt.ops.watch_child(self.workflow_id, started.parent_workflow_id)
         try:
-            definition = self.rt.registry.workflow(started.workflow_type)
-        except WorkflowTypeNotFound as exc:
+            definition = self.rt.registry.workflow(started.workflow_type, started.package_version)
+        except (WorkflowTypeNotFound, UnknownVersion) as exc:
             # Parked, not failed: registering the type and restarting resumes it.
             self.problem = exc.message
             _log.error("workflow %s cannot run: %s", self.workflow_id, exc.message)
@@ -184,7 +185,9 @@ class WorkflowActor(PooledActor):
             self.rt.timers.ensure(self.workflow_id, *deadline)
         for child in driver.children.values():
             if child.recorded and not child.settled:
-                self.rt.ops.ensure_child(self.workflow_id, self.namespace, child.command)
+                self.rt.ops.ensure_child(
+                    self.workflow_id, self.namespace, child.command, child.package_version
+                )
 
     # ---- messages ----------------------------------------------------------------------
     def on_receive(self, message: Any) -> Any:
@@ -407,7 +410,9 @@ class WorkflowActor(PooledActor):
         while commands := driver.unmatched_commands():
             specs: list[EventSpec] = []
             for command in commands:
-                specs.extend(events_for(command, driver, self.attributes))
+                specs.extend(
+                    events_for(command, driver, self.attributes, self.rt.registry.version_for)
+                )
             for event in self.recorder_().stage(specs):
                 driver.apply(event)
             issued.extend(commands)
@@ -435,8 +440,9 @@ class WorkflowActor(PooledActor):
                 self._arm(tid, fire_at)
             case CancelTimer(timer_id=tid):
                 self.rt.timers.cancel(self.workflow_id, tid)
-            case StartChild():
-                self.rt.ops.ensure_child(self.workflow_id, self.namespace, command)
+            case StartChild(child_workflow_id=child_id):
+                version = driver.children[child_id].package_version
+                self.rt.ops.ensure_child(self.workflow_id, self.namespace, command, version)
             case SignalExternal(target_workflow_id=target, name=name, payload=payload):
                 self.rt.ops.send_signal(target, name, payload)
             case ContinueAsNew():
@@ -462,6 +468,7 @@ class WorkflowActor(PooledActor):
             start_to_close_timeout=command.options.start_to_close_timeout,
             heartbeat_timeout=command.options.heartbeat_timeout,
             delay=delay,
+            package_version=self.driver_().started.package_version,
         )
         self.rt.executor.submit(task, self.rt.on_activity_outcome)
 

@@ -409,50 +409,63 @@ class EventStoreConformance:
         assert store.expired_timers(T0) == []
         assert store.next_timer_at() is None
 
-    # ---- packages (cases 21-26) -------------------------------------------------------
-    def package(self, workflow_type: str, content_hash: str, minute: int) -> PackageRecord:
-        archive = f"{workflow_type}:{content_hash}".encode()
-        return PackageRecord(workflow_type, content_hash, archive, T0 + timedelta(minutes=minute))
+    # ---- packages (cases 21-27) -------------------------------------------------------
+    def package(self, content_hash: str, minute: int, name: str = "orders") -> PackageRecord:
+        archive = f"{name}:{content_hash}".encode()
+        return PackageRecord(content_hash, name, archive, T0 + timedelta(minutes=minute))
+
+    def routes(self, store: EventStore) -> list[tuple[str, str]]:
+        return [(r.workflow_type, r.content_hash) for r in store.list_package_routes()]
 
     def test_put_and_list_packages_round_trip_in_deploy_order(self, store: EventStore) -> None:
-        second, first = self.package("b", "h2", 2), self.package("a", "h1", 1)
+        second, first = self.package("h2", 2), self.package("h1", 1)
         store.put_package(second)
         store.put_package(first)
         assert store.list_packages() == [first, second]
 
     def test_put_package_replaces_existing_row(self, store: EventStore) -> None:
-        store.put_package(self.package("a", "h1", 1))
-        replacement = PackageRecord("a", "h1", b"new", T0 + timedelta(minutes=5))
+        store.put_package(self.package("h1", 1))
+        replacement = PackageRecord("h1", "orders", b"new", T0 + timedelta(minutes=5))
         store.put_package(replacement)
         assert store.list_packages() == [replacement]
 
-    def test_put_package_points_route_at_persisted_version(self, store: EventStore) -> None:
-        store.put_package(self.package("a", "h1", 1))
-        store.put_package(self.package("a", "h2", 2))
-        assert [(r.workflow_type, r.content_hash) for r in store.list_package_routes()] == [
-            ("a", "h2")
-        ]
+    def test_put_package_points_each_routed_type_at_it(self, store: EventStore) -> None:
+        store.put_package(self.package("h1", 1), ["a", "b"])
+        store.put_package(self.package("h2", 2), ["a"])
+        assert self.routes(store) == [("a", "h2"), ("b", "h1")]
+
+    def test_put_package_without_routes_leaves_routes_alone(self, store: EventStore) -> None:
+        store.put_package(self.package("h1", 1), ["a"])
+        store.put_package(self.package("h2", 2))
+        assert self.routes(store) == [("a", "h1")]
+        assert [p.content_hash for p in store.list_packages()] == ["h1", "h2"]
 
     def test_put_package_route_repoints_without_touching_archives(self, store: EventStore) -> None:
-        store.put_package(self.package("a", "h1", 1))
-        store.put_package(self.package("a", "h2", 2))
+        store.put_package(self.package("h1", 1), ["a"])
+        store.put_package(self.package("h2", 2), ["a"])
         before = store.list_packages()
         store.put_package_route("a", "h1")
-        assert [r.content_hash for r in store.list_package_routes()] == ["h1"]
+        assert self.routes(store) == [("a", "h1")]
         assert store.list_packages() == before
 
     def test_delete_package_removes_only_target_and_is_idempotent(self, store: EventStore) -> None:
-        keep = self.package("a", "h1", 1)
-        store.put_package(keep)
-        store.put_package(self.package("a", "h2", 2))
-        store.delete_package("a", "h2")
-        store.delete_package("a", "h2")
+        keep = self.package("h1", 1)
+        store.put_package(keep, ["a"])
+        store.put_package(self.package("h2", 2))
+        store.delete_package("h2")
+        store.delete_package("h2")
         assert store.list_packages() == [keep]
+        assert self.routes(store) == [("a", "h1")]
 
     def test_routes_list_in_workflow_type_order(self, store: EventStore) -> None:
-        for workflow_type in ("c", "a", "b"):
-            store.put_package(self.package(workflow_type, "h", 1))
+        store.put_package(self.package("h", 1), ["c", "a", "b"])
         assert [r.workflow_type for r in store.list_package_routes()] == ["a", "b", "c"]
+
+    def test_archive_bytes_survive_exactly(self, store: EventStore) -> None:
+        every_byte = bytes(range(256)) * 64
+        record = PackageRecord("h", "orders", every_byte, T0)
+        store.put_package(record, ["a"])
+        assert store.list_packages()[0].archive == every_byte
 
     # ---- global commit order -----------------------------------------------------------
     def test_committed_events_follow_commit_order(self, store: EventStore) -> None:

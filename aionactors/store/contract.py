@@ -81,10 +81,14 @@ class TimerEntry:
 
 @dataclass(frozen=True, slots=True)
 class PackageRecord:
-    """A deployed workflow package archive, immutable and identified by its content hash."""
+    """A deployed workflow package archive, immutable and identified by its content hash.
 
-    workflow_type: str
+    ``name`` is the manifest's name: a package may define several workflow types, each
+    routed on its own (:class:`PackageRouteRecord`).
+    """
+
     content_hash: str
+    name: str
     archive: bytes
     deployed_at: datetime
 
@@ -259,15 +263,16 @@ class EventStore(ABC):
 
     # ---- packages -------------------------------------------------------------------
     @abstractmethod
-    def put_package(self, record: PackageRecord) -> None:
-        """Persist an archive and, atomically, point its type's route at it."""
+    def put_package(self, record: PackageRecord, route_types: Sequence[str] = ()) -> None:
+        """Persist an archive (replacing a row of the same hash) and, in the same
+        transaction, point each of ``route_types`` at it."""
 
     @abstractmethod
     def list_packages(self) -> list[PackageRecord]:
-        """Archives in deploy order (ties by type, then hash)."""
+        """Archives in deploy order (ties by hash)."""
 
     @abstractmethod
-    def delete_package(self, workflow_type: str, content_hash: str) -> None:
+    def delete_package(self, content_hash: str) -> None:
         """Remove one archive; idempotent; routes are left alone."""
 
     @abstractmethod

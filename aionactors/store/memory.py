@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
 from aionactors.core.errors import SequenceConflict
@@ -30,7 +31,7 @@ class InMemoryStore(EventStore):
         self._summaries: dict[str, WorkflowSummary] = {}
         self._log: list[Event] = []
         self._timers: dict[tuple[str, str], TimerEntry] = {}
-        self._packages: dict[tuple[str, str], PackageRecord] = {}
+        self._packages: dict[str, PackageRecord] = {}
         self._routes: dict[str, str] = {}
 
     def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]:
@@ -106,19 +107,20 @@ class InMemoryStore(EventStore):
         with self._lock:
             return min((t.fire_at for t in self._timers.values()), default=None)
 
-    def put_package(self, record: PackageRecord) -> None:
+    def put_package(self, record: PackageRecord, route_types: Sequence[str] = ()) -> None:
         with self._lock:
-            self._packages[(record.workflow_type, record.content_hash)] = record
-            self._routes[record.workflow_type] = record.content_hash
+            self._packages[record.content_hash] = record
+            for workflow_type in route_types:
+                self._routes[workflow_type] = record.content_hash
 
     def list_packages(self) -> list[PackageRecord]:
         with self._lock:
             records = list(self._packages.values())
-        return sorted(records, key=lambda r: (r.deployed_at, r.workflow_type, r.content_hash))
+        return sorted(records, key=lambda r: (r.deployed_at, r.content_hash))
 
-    def delete_package(self, workflow_type: str, content_hash: str) -> None:
+    def delete_package(self, content_hash: str) -> None:
         with self._lock:
-            self._packages.pop((workflow_type, content_hash), None)
+            self._packages.pop(content_hash, None)
 
     def put_package_route(self, workflow_type: str, content_hash: str) -> None:
         with self._lock:

@@ -56,9 +56,9 @@ _SCHEMA = (
     " workflow_id TEXT NOT NULL, timer_id TEXT NOT NULL, fire_at BIGINT NOT NULL,"
     " PRIMARY KEY (workflow_id, timer_id))",
     "CREATE INDEX IF NOT EXISTS aion_timers_fire_at ON aion_timers (fire_at)",
-    "CREATE TABLE IF NOT EXISTS aion_packages ("
-    " workflow_type TEXT NOT NULL, content_hash TEXT NOT NULL, archive {blob} NOT NULL,"
-    " deployed_at BIGINT NOT NULL, PRIMARY KEY (workflow_type, content_hash))",
+    "CREATE TABLE IF NOT EXISTS aion_package_archives ("
+    " content_hash TEXT PRIMARY KEY, name TEXT NOT NULL, archive {blob} NOT NULL,"
+    " deployed_at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS aion_package_routes ("
     " workflow_type TEXT PRIMARY KEY, content_hash TEXT NOT NULL)",
 )
@@ -355,21 +355,18 @@ class SqlEventStore(EventStore):
         return from_micros(due) if due is not None else None
 
     # ---- packages ---------------------------------------------------------------------
-    def put_package(self, record: PackageRecord) -> None:
+    def put_package(self, record: PackageRecord, route_types: Sequence[str] = ()) -> None:
         with storage_errors("storing a package"), self._transaction(commit=True) as cursor:
             self._execute(
                 cursor,
-                "INSERT INTO aion_packages (workflow_type, content_hash, archive, deployed_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (workflow_type, content_hash) DO UPDATE"
-                " SET archive = excluded.archive, deployed_at = excluded.deployed_at",
-                (
-                    record.workflow_type,
-                    record.content_hash,
-                    record.archive,
-                    to_micros(record.deployed_at),
-                ),
+                "INSERT INTO aion_package_archives (content_hash, name, archive, deployed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (content_hash) DO UPDATE SET"
+                " name = excluded.name, archive = excluded.archive,"
+                " deployed_at = excluded.deployed_at",
+                (record.content_hash, record.name, record.archive, to_micros(record.deployed_at)),
             )
-            self._upsert_route(cursor, record.workflow_type, record.content_hash)
+            for workflow_type in route_types:
+                self._upsert_route(cursor, workflow_type, record.content_hash)
 
     def _upsert_route(self, cursor: Any, workflow_type: str, content_hash: str) -> None:
         self._execute(
@@ -381,24 +378,24 @@ class SqlEventStore(EventStore):
 
     def list_packages(self) -> list[PackageRecord]:
         rows = self._fetchall(
-            "SELECT workflow_type, content_hash, archive, deployed_at FROM aion_packages"
-            " ORDER BY deployed_at, workflow_type, content_hash"
+            "SELECT content_hash, name, archive, deployed_at FROM aion_package_archives"
+            " ORDER BY deployed_at, content_hash"
         )
         return [
             PackageRecord(
-                row["workflow_type"],
                 row["content_hash"],
+                row["name"],
                 bytes(row["archive"]),
                 from_micros(row["deployed_at"]),
             )
             for row in rows
         ]
 
-    def delete_package(self, workflow_type: str, content_hash: str) -> None:
+    def delete_package(self, content_hash: str) -> None:
         self._write(
             "deleting a package",
-            "DELETE FROM aion_packages WHERE workflow_type = ? AND content_hash = ?",
-            (workflow_type, content_hash),
+            "DELETE FROM aion_package_archives WHERE content_hash = ?",
+            (content_hash,),
         )
 
     def put_package_route(self, workflow_type: str, content_hash: str) -> None:

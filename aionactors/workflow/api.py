@@ -294,3 +294,28 @@ def uuid4() -> _uuid.UUID:
 
 def info() -> WorkflowInfo:
     return current(for_command=False).info()
+
+
+def patched(change_id: str) -> bool:
+    """Whether this run takes the new branch of a code change (Temporal's ``patched``).
+
+    New runs, and runs reaching this point live, get ``True`` and a ``PatchRecorded``
+    marker in their history; a run replaying history from before the change gets
+    ``False`` and replays the old branch. Ask once per change id and run::
+
+        if workflow.patched("send-receipt"):
+            await workflow.execute_activity(send_receipt, order)
+    """
+    if not change_id:
+        raise ValueError("a patch needs a non-empty change id")
+    return current().patched(change_id)
+
+
+def deprecate_patch(change_id: str) -> None:
+    """The old branch of ``change_id`` is gone: keep the marker for histories that have it.
+
+    Use it once no run that predates the patch is left; then remove the call too.
+    """
+    if not change_id:
+        raise ValueError("a patch needs a non-empty change id")
+    current().patched(change_id, deprecated=True)

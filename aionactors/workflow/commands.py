@@ -105,6 +105,12 @@ class CompleteUpdate:
     error: WorkflowError | None = None
 
 
+@dataclass(frozen=True)
+class RecordPatch:
+    change_id: str
+    deprecated: bool = False
+
+
 Command = (
     ScheduleActivity
     | RequestCancelActivity
@@ -112,6 +118,7 @@ Command = (
     | CancelTimer
     | CompleteWorkflow
     | FailWorkflow
+    | RecordPatch
 )
 
 
@@ -140,4 +147,6 @@ def describe(command: Command) -> str:
             return "FailWorkflow"
         case CompleteUpdate(update_id=update_id):
             return f"CompleteUpdate {update_id!r}"
+        case RecordPatch(change_id=change_id):
+            return f"RecordPatch {change_id!r}"
     return repr(command)  # pragma: no cover

@@ -33,6 +33,7 @@ from aionactors.workflow.commands import (
     ContinueAsNew,
     FailWorkflow,
     ParentClosePolicy,
+    RecordPatch,
     RequestCancelActivity,
     ScheduleActivity,
     SignalExternal,
@@ -50,6 +51,7 @@ from aionactors.workflow.errors import (
     ContinueAsNewRequest,
     NonDeterminismError,
 )
+from aionactors.workflow.patches import PatchBook
 from aionactors.workflow.payloads import PayloadValidationError, call_types, to_json
 from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
 from aionactors.workflow.state import (
@@ -98,6 +100,8 @@ class WorkflowDriver:
         self._handlers: list[Task] = []
         self.update_tasks: list[Task] = []
         """Running ``async def`` update handlers (their failure fails the update, not the run)."""
+        self.patches = PatchBook()
+        """Set from the run's history before the code starts (see workflow.patched)."""
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -205,6 +209,12 @@ class WorkflowDriver:
         self.children[child_id] = ChildState(command, future)
         self._issue(command)
         return child_id, future
+
+    def patched(self, change_id: str, *, deprecated: bool = False) -> bool:
+        new_branch, record = self.patches.decide(change_id, self.replaying)
+        if record:
+            self._issue(RecordPatch(change_id, deprecated))
+        return new_branch
 
     def signal_external(self, workflow_id: str, name: str, payload: Any) -> None:
         payload = ensure_json(to_json(payload), f"payload of signal {name!r}")
@@ -408,7 +418,9 @@ class WorkflowDriver:
                 and c.workflow_type == event.workflow_type
             ),
         )
-        self.children[event.child_workflow_id].recorded = True
+        child = self.children[event.child_workflow_id]
+        child.recorded = True
+        child.package_version = event.package_version
 
     def _child(self, event: ev.Event, child_id: str) -> ChildState:
         state = self.children.get(child_id)
@@ -449,6 +461,11 @@ class WorkflowDriver:
             ),
         )
 
+    def _on_patch(self, event: ev.PatchRecorded) -> None:
+        self._match(
+            event, lambda c: isinstance(c, RecordPatch) and c.change_id == event.change_id
+        )
+
     def _on_attributes(self, event: ev.SearchAttributesUpdated) -> None:
         at_start = event.seq == self.started.seq + 1  # recorded with the start, by the engine
         if at_start or all(name.startswith("aion.") for name in event.attributes):
@@ -474,6 +491,7 @@ class WorkflowDriver:
         "ChildWorkflowFailed": _on_child_failed,
         "ChildWorkflowCancelled": _on_child_cancelled,
         "SignalSent": _on_signal_sent,
+        "PatchRecorded": _on_patch,
         "SearchAttributesUpdated": _on_attributes,
         "UpdateAccepted": updates.on_update_accepted,
         "UpdateCompleted": updates.on_update_completed,

@@ -60,3 +60,5 @@ class ChildState:
     future: WorkflowFuture
     recorded: bool = False
     settled: bool = False
+    package_version: str | None = None
+    """The version the child was recorded with (the type's route then): it starts on it."""

@@ -144,6 +144,7 @@ def event_samples() -> list[ev.EventBase]:
         ev.SignalReceived(**env(40), name="approve", payload={"ok": True}),
         ev.SignalSent(**env(41), target_workflow_id="other", name="ping"),
         ev.SignalSent(**env(42), target_workflow_id="other", name="ping", payload="hello"),
+        ev.PatchRecorded(**env(43), change_id="use-new-step"),
         ev.ChildWorkflowStarted(**env(43), child_workflow_id="child-1", workflow_type="sub"),
         ev.ChildWorkflowStarted(
             **env(44),

@@ -44,8 +44,8 @@ def _timer_fired(**overrides: object) -> dict[str, object]:
 # --- coverage of the variant list -----------------------------------------------------
 
 
-def test_there_are_36_event_types():
-    assert len(EVENT_TYPES) == 36
+def test_there_are_37_event_types():
+    assert len(EVENT_TYPES) == 37
 
 
 def test_samples_cover_every_event_type():

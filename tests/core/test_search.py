@@ -14,6 +14,7 @@ from aionactors.core.search import (
     DEFAULT_NAMESPACE,
     DEFAULT_TASK_QUEUE,
     NAMESPACE_ATTRIBUTE,
+    PACKAGE_VERSION_ATTRIBUTE,
     SEARCH_ATTRIBUTES_ADAPTER,
     TASK_QUEUE_ATTRIBUTE,
     BoolValue,
@@ -175,7 +176,11 @@ def test_default_schema_is_empty_and_rejects_everything():
 
 def test_with_reserved():
     schema = SearchAttributeSchema.with_reserved()
-    assert schema.types() == {NAMESPACE_ATTRIBUTE: T.STRING, TASK_QUEUE_ATTRIBUTE: T.STRING}
+    assert schema.types() == {
+        NAMESPACE_ATTRIBUTE: T.STRING,
+        TASK_QUEUE_ATTRIBUTE: T.STRING,
+        PACKAGE_VERSION_ATTRIBUTE: T.STRING,
+    }
     schema.validate(
         {NAMESPACE_ATTRIBUTE: StringValue(data="a"), TASK_QUEUE_ATTRIBUTE: StringValue(data="q")}
     )
@@ -226,7 +231,7 @@ def test_register_unknown_type_is_invalid_input(kind):
 def test_types_returns_a_copy():
     schema = SearchAttributeSchema.with_reserved()
     schema.types().clear()
-    assert len(schema.types()) == 2
+    assert len(schema.types()) == 3
 
 
 @pytest.mark.parametrize("name", sorted(ALL_VALUE_KINDS))

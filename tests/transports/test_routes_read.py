@@ -82,7 +82,10 @@ async def test_describe_with_and_without_history(client) -> None:
     workflow_id = started["workflow_id"]
     status, body = await act(client, "describe", workflow_id=workflow_id)
     assert status == 200
-    assert set(body) == {"summary", "pending_activities", "pending_timers", "runs", "resident"}
+    assert set(body) == {
+        "summary", "pending_activities", "pending_timers", "runs", "resident", "problem"
+    }
+    assert body["problem"] is None
     assert body["summary"]["status"] == "Running"
     assert body["summary"]["workflow_type"] == "collector"
     assert [run["run_id"] for run in body["runs"]] == [started["run_id"]]
