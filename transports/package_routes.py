@@ -8,12 +8,18 @@ claim in jwt mode; the local operator has them): without them the answer is 403
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from aionactors import DeployDenied, InvalidInput, PackageInvalid, packages
+from aionactors import (
+    DeployDenied,
+    DeployOutcome,
+    InvalidInput,
+    PackageInfo,
+    PackageInvalid,
+    RouteChange,
+    packages,
+)
 from transports.models import EmptyResponse, Reply
 from transports.parsing import read_body, read_query
 from transports.state import RouteSpec, identity_of, state_of
@@ -28,40 +34,14 @@ class DeployQuery(BaseModel):
     """``false`` loads the version without pointing its types at it."""
 
 
-class DeployReply(Reply):
-    content_hash: str
-    name: str
-    workflow_types: list[str]
-    activity_types: list[str]
-    freshly_loaded: bool
-    routes_changed: list[str]
-
-
-class PackageEntry(BaseModel):
-    content_hash: str
-    name: str
-    workflow_types: list[str]
-    activity_types: list[str]
-    deployed_at: datetime
-    source: str
-    routed_types: list[str]
-    pinned_runs: int
-
-
 class PackageList(Reply):
-    packages: list[PackageEntry]
+    packages: list[PackageInfo]
 
 
 class RouteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     workflow_type: str = Field(min_length=1, max_length=255)
     content_hash: str = Field(min_length=1, max_length=200)
-
-
-class RouteReply(Reply):
-    workflow_type: str
-    content_hash: str
-    previous: str | None
 
 
 def _require_deploy(request: web.Request) -> None:
@@ -129,14 +109,14 @@ def package_routes() -> list[RouteSpec]:
     )
     return [
         RouteSpec("POST", "/packages", deploy_package, "Deploy a package version",
-                  DeployReply, query=DeployQuery, description=deploy_description,
+                  DeployOutcome, query=DeployQuery, description=deploy_description,
                   errors=(*_DEPLOY_ERRORS, "invalid_input", "already_exists")),
         RouteSpec("GET", "/packages", list_packages,
                   "Loaded versions, their routes and pinned-run counts", PackageList,
                   errors=_DEPLOY_ERRORS),
         RouteSpec("POST", "/packages/route", route_package,
                   "Route a workflow type to a loaded version (rollback, roll-forward)",
-                  RouteReply, RouteRequest,
+                  RouteChange, RouteRequest,
                   errors=(*_DEPLOY_ERRORS, "invalid_input", "not_found")),
         RouteSpec("DELETE", "/packages/{content_hash}", unload_package,
                   "Unload a version; refused while it routes a type or runs are pinned to it",
