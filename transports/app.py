@@ -20,6 +20,7 @@ from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
 from transports.config import ServerConfig
+from transports.console_routes import console_routes
 from transports.errors import Handler, error_middleware
 from transports.jwt import JwtVerifier
 from transports.metrics import ServerMetrics
@@ -70,7 +71,7 @@ def create_app(
         auth=auth or authenticator_for(config),
     )
     schedules = schedule_routes() if engine.schedules is not None else []
-    state.routes = [*workflow_routes(engine), *schedules, *ops_routes()]
+    state.routes = [*workflow_routes(engine), *schedules, *ops_routes(), *console_routes()]
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,
@@ -109,7 +110,9 @@ async def _close_sockets(state: ServerState) -> None:
 
 @web.middleware
 async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path not in request.app[_PUBLIC]:
+    resource = request.match_info.route.resource  # public by route, e.g. /console/{asset}
+    path = resource.canonical if resource is not None else request.path
+    if path not in request.app[_PUBLIC]:
         state = state_of(request)
         query = request.query if request.path == _STREAM_PATH else {}
         request[IDENTITY] = state.auth.identify(request.headers, query)
