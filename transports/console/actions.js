@@ -22,41 +22,43 @@ function requireName(field, label, next) {
 
 const REASON = { name: "reason", label: "Reason (optional)", kind: "text" };
 
+/** A message with a name and a JSON value (a signal's payload, an update's arguments). */
+function messageAction({ label, path, noun, done, description, json, extra = {} }, base) {
+  const nameField = `${noun}_name`;
+  const nameLabel = `${label} name`;
+  const jsonLabel = json.list ? `${json.label} (JSON list)` : `${json.label} (JSON)`;
+  return {
+    label, path, done,
+    dialog: {
+      title: `Send ${noun === "update" ? "an" : "a"} ${noun}`, confirmLabel: `Send ${noun}`,
+      description,
+      fields: [
+        { name: nameField, label: nameLabel, kind: "text", required: true },
+        { name: json.name, label: jsonLabel, kind: "json", value: json.value },
+      ],
+      validate: requireName(nameField, nameLabel, jsonValidator(json.name, json.label, json.list)),
+    },
+    body: (v) => ({ ...base, [nameField]: v[nameField].trim(),
+      [json.name]: parseJsonField(v[json.name], json.label, json.list ? [] : null), ...extra }),
+  };
+}
+
 /** The action table: label, dialog and the request it makes. */
 function actions(ref) {
   const base = { namespace: ref.namespace, workflow_id: ref.workflowId };
   const reasoned = (values) => ({ ...base, ...(values.reason ? { reason: values.reason } : {}) });
   return [
-    {
-      label: "Signal", path: "/workflows/signal",
-      dialog: {
-        title: "Send a signal", confirmLabel: "Send signal",
-        description: "The signal is recorded in the history before the server acknowledges it.",
-        fields: [
-          { name: "signal_name", label: "Signal name", kind: "text", required: true },
-          { name: "payload", label: "Payload (JSON)", kind: "json", value: "null" },
-        ],
-        validate: requireName("signal_name", "Signal name", jsonValidator("payload", "Payload")),
-      },
-      body: (v) => ({ ...base, signal_name: v.signal_name.trim(),
-        payload: parseJsonField(v.payload, "Payload") }),
-      done: "Signal recorded",
-    },
-    {
-      label: "Update", path: "/workflows/update",
-      dialog: {
-        title: "Send an update", confirmLabel: "Send update",
-        description: "Runs the workflow's update handler and waits for its result.",
-        fields: [
-          { name: "update_name", label: "Update name", kind: "text", required: true },
-          { name: "args", label: "Arguments (JSON list)", kind: "json", value: "[]" },
-        ],
-        validate: requireName("update_name", "Update name", jsonValidator("args", "Arguments", true)),
-      },
-      body: (v) => ({ ...base, update_name: v.update_name.trim(),
-        args: parseJsonField(v.args, "Arguments", []), wait_ms: 10000 }),
-      done: "Update finished",
-    },
+    messageAction({
+      label: "Signal", path: "/workflows/signal", noun: "signal", done: "Signal recorded",
+      description: "The signal is recorded in the history before the server acknowledges it.",
+      json: { name: "payload", label: "Payload", value: "null", list: false },
+    }, base),
+    messageAction({
+      label: "Update", path: "/workflows/update", noun: "update", done: "Update finished",
+      description: "Runs the workflow's update handler and waits for its result.",
+      json: { name: "args", label: "Arguments", value: "[]", list: true },
+      extra: { wait_ms: 10000 },
+    }, base),
     {
       label: "Cancel", path: "/workflows/cancel", danger: true,
       dialog: { title: "Cancel this workflow?", confirmLabel: "Cancel workflow", fields: [REASON],
