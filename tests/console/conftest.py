@@ -96,8 +96,10 @@ def watched_page(browser, server: Server, init: dict[str, str], scheme: str = "l
     watched = Watched(context.new_page(), server.origin)
     page = watched.page
     script = "".join(f"localStorage.setItem({k!r}, {v!r});" for k, v in init.items())
-    page.add_init_script(f"if (!sessionStorage.getItem('seeded')) {{ {script} "
-                         "sessionStorage.setItem('seeded', '1'); }")
+    page.add_init_script(
+        f"if (!sessionStorage.getItem('seeded')) {{ {script} "
+        "sessionStorage.setItem('seeded', '1'); }"
+    )
 
     def on_console(message: Any) -> None:
         if message.type not in ("error", "warning"):

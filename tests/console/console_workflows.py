@@ -1,5 +1,6 @@
 """Workflows the console tests' `aionactors serve` runs (via --load): the server tests' set,
-plus a parent with a child and one with pending work (a failing activity and a timer)."""
+plus a parent with a child, one with pending work (a failing activity and a timer) and one
+that continues as new."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from tests.transports.sample_workflows import (  # re-exported: --load registers
     shout,
 )
 
-__all__ = ["Checkout", "Collector", "Failing", "Greeter", "Parent", "Pending", "decline", "shout"]
+__all__ = [
+    "Checkout",
+    "Collector",
+    "Failing",
+    "Greeter",
+    "Looper",
+    "Parent",
+    "Pending",
+    "decline",
+    "shout",
+]
 
 
 @activity.defn
@@ -43,3 +54,14 @@ class Pending:
             workflow.execute_activity(decline, arg, retry_policy=policy),
             workflow.sleep(timedelta(hours=1)),
         )
+
+
+@workflow.defn(name="looper")
+class Looper:
+    """Continues as new once: a run chain of two runs."""
+
+    @workflow.run
+    async def run(self, n: int = 0) -> int:
+        if n < 1:
+            workflow.continue_as_new(n + 1)
+        return n

@@ -93,6 +93,31 @@ def test_pending_work_parent_and_children_are_shown(open_page, server, namespace
     expect(page.locator(".breadcrumb")).to_contain_text(parent)
 
 
+def test_the_run_chain_links_each_runs_history(open_page, server, namespace):
+    workflow_id = server.start(namespace, "looper", 0)
+    status, outcome = server.call(
+        "POST", "/workflows/result",
+        {"namespace": namespace, "workflow_id": workflow_id, "wait_ms": 10000},
+    )  # fmt: skip
+    assert status == 200 and outcome["status"] == "Completed", outcome
+    watched = open_page(namespace)
+    page = watched.page
+    watched.open(f"#/workflow/{workflow_id}")
+    runs = page.locator("ol.runs li a")
+    expect(runs).to_have_count(2)
+    expect(events(page, "WorkflowStarted")).to_have_count(2)
+    first_run = runs.first.inner_text()
+    runs.first.click()
+    expect(page.locator(".run-filter")).to_contain_text(first_run)
+    visible = page.locator(".timeline li:not([hidden])")
+    expect(visible.locator(".event-type").last).to_have_text("WorkflowContinuedAsNew")
+    assert set(visible.evaluate_all("items => items.map(i => i.dataset.run)")) == {first_run}
+    page.get_by_role("link", name="Show every run").click()
+    expect(page.locator(".timeline li:not([hidden])")).to_have_count(
+        page.locator(".timeline li").count()
+    )
+
+
 def test_query_with_arguments_and_a_query_error(open_page, server, namespace):
     workflow_id = server.start(namespace, "collector")
     page = open_workflow(open_page, namespace, workflow_id)

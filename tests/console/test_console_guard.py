@@ -55,6 +55,7 @@ def test_a_caller_granted_a_never_sees_b(open_page, server):
     page = watched.page
     watched.open()
     expect(page.locator("table.grid tbody tr")).to_have_count(1)
+    expect(page.locator(f'tr[data-workflow-id="{ids_a[0]}"]')).to_have_count(1)
     options = page.locator("#namespace option").evaluate_all("os => os.map(o => o.value)")
     assert options == [a]
     expect(page.locator("#identity")).to_contain_text("alice")
@@ -128,7 +129,9 @@ def test_a_pasted_jwt_grants_its_namespaces_and_stays_in_session_storage(open_pa
     expect(page.locator(".live-indicator")).to_have_text("live")
     expect(page.locator("#identity")).to_contain_text("carol")
     assert page.locator("#namespace option").evaluate_all("os => os.map(o => o.value)") == [a]
-    stored = page.evaluate("() => [sessionStorage.getItem('aion.jwt'), JSON.stringify(localStorage)]")
+    stored = page.evaluate(
+        "() => [sessionStorage.getItem('aion.jwt'), JSON.stringify(localStorage)]"
+    )
     assert stored[0] == token and token not in stored[1]
     status, _ = jwt_server.call("POST", "/workflows/start", {"namespace": a,
                                 "workflow_type": "checkout"}, auth)  # fmt: skip

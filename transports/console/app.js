@@ -83,7 +83,9 @@ function render() {
     return;
   }
   const ctx = { api, namespace, navigate };
-  if (route.view === "workflow" && route.arg) cleanup = renderWorkflow(main, ctx, route.arg);
+  if (route.view === "workflow" && route.arg) {
+    cleanup = renderWorkflow(main, ctx, route.arg, route.params.run || "");
+  }
   else if (route.view === "schedules") cleanup = renderSchedules(main, ctx);
   else if (route.view === "health") cleanup = renderHealth(main, ctx);
   else cleanup = renderWorkflows(main, ctx, route.params);

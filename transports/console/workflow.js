@@ -3,7 +3,8 @@
 
 import { actionBar, queryPanel } from "./actions.js";
 import {
-  attributeChips, clear, duration, el, errorBox, mono, statusBadge, timeEl, workflowLink,
+  attributeChips, clear, duration, el, errorBox, mono, statusBadge, timeEl, workflowHref,
+  workflowLink,
 } from "./dom.js";
 import { activityContext, eventItem } from "./history.js";
 
@@ -68,14 +69,20 @@ function pendingCard(description, history) {
     el("h3", {}, "Activities"), activities, el("h3", {}, "Timers"), timers);
 }
 
+function runLink(workflowId, runId) {
+  return el("a", { href: `${workflowHref(workflowId)}?run=${encodeURIComponent(runId)}`,
+    class: "mono", "aria-label": `History of run ${runId}` }, runId);
+}
+
 function relationsCard(description, children) {
   const current = description.summary.run_id;
+  const workflowId = description.summary.workflow_id;
   return el("section", { class: "card", "aria-labelledby": "relations-title" },
     el("h2", { id: "relations-title" }, "Runs and relations"),
     el("h3", {}, "Run chain"),
     el("ol", { class: "runs" }, description.runs.map((run) =>
       el("li", { class: run.run_id === current ? "current" : "" },
-        statusBadge(run.status), " ", mono(run.run_id), " started ", timeEl(run.started_at),
+        statusBadge(run.status), " ", runLink(workflowId, run.run_id), " started ", timeEl(run.started_at),
         run.run_id === current ? el("span", { class: "tag" }, "latest") : null))),
     el("h3", {}, "Parent"),
     description.summary.parent ? el("p", {}, workflowLink(description.summary.parent))
@@ -87,7 +94,7 @@ function relationsCard(description, children) {
       : el("p", { class: "empty" }, "No child workflows."));
 }
 
-export function renderWorkflow(main, ctx, workflowId) {
+export function renderWorkflow(main, ctx, workflowId, onlyRun = "") {
   const ref = { namespace: ctx.namespace, workflowId };
   const heading = el("div", { class: "page-head" },
     el("h1", {}, mono(workflowId, { class: "mono title-id" })));
@@ -139,11 +146,16 @@ export function renderWorkflow(main, ctx, workflowId) {
     describeTimer = setTimeout(describe, DESCRIBE_DEBOUNCE_MS);
   }
 
+  let runOfEvents = "";
   function addEvent(event, fresh) {
     if (event.seq <= lastSeq) return; // already shown (a replay overlapping what we read)
     history.push(event);
     lastSeq = event.seq;
-    timeline.append(eventItem(event, fresh));
+    if (event.type === "WorkflowStarted") runOfEvents = event.run_id;
+    const item = eventItem(event, fresh);
+    item.dataset.run = runOfEvents;
+    item.hidden = Boolean(onlyRun) && runOfEvents !== onlyRun;
+    timeline.append(item);
   }
 
   async function readHistory() {
@@ -197,6 +209,8 @@ export function renderWorkflow(main, ctx, workflowId) {
     clear(body, toolbar, overview,
       el("section", { class: "card", "aria-labelledby": "history-title" },
         el("div", { class: "card-head" }, el("h2", { id: "history-title" }, "History"), live),
+        onlyRun ? el("p", { class: "run-filter" }, "Showing run ", mono(onlyRun), " only · ",
+          el("a", { href: workflowHref(workflowId) }, "Show every run")) : null,
         timeline),
       el("div", { class: "columns" }, relations, queryPanel(ctx, ref)));
     if (await readHistory()) {
