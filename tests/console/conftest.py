@@ -32,14 +32,22 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def require_browser() -> None:
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per module: Playwright's sync API holds an event loop while it runs, which
+    must be gone before the asyncio tests of other modules start."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -47,7 +55,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def server(browser, tmp_path_factory) -> Iterator[Server]:
+def server(tmp_path_factory) -> Iterator[Server]:
+    require_browser()
     serving = Server(tmp_path_factory.mktemp("console") / "console.db")
     yield serving
     serving.stop()

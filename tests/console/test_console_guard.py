@@ -13,6 +13,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.console.conftest import require_browser
 from tests.console.server import Server
 
 SECRET = "console-test-secret"
@@ -91,7 +92,8 @@ def test_a_caller_granted_nothing_is_told_so_and_nothing_is_fetched(open_page, s
 
 
 @pytest.fixture(scope="module")
-def jwt_server(browser, tmp_path_factory):
+def jwt_server(tmp_path_factory):
+    require_browser()
     serving = Server(
         tmp_path_factory.mktemp("jwt") / "jwt.db",
         {"AIONACTORS_JWT_SECRET": SECRET},
