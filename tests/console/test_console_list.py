@@ -14,26 +14,29 @@ def rows(page):
 def test_list_shows_workflows_and_a_new_one_appears_live(open_page, server, namespace, tmp_path):
     running = server.start(namespace, "collector", search_attributes={"customer": "acme"})
     done = server.start(namespace, "greeter", "ada")
+    failed = server.start(namespace, "failing", "card declined")
     watched = open_page(namespace)
     page = watched.page
     watched.open()
-    expect(rows(page)).to_have_count(2)
-    expect(page.locator(".count")).to_have_text("2 workflows")
+    expect(rows(page)).to_have_count(3)
+    expect(page.locator(".count")).to_have_text("3 workflows")
     expect(page.locator(".live-indicator")).to_have_text("live")
     row = page.locator(f'tr[data-workflow-id="{running}"]')
     expect(row.locator(".badge")).to_have_text("Running")
     expect(row.locator(".chip")).to_contain_text("customer")
     expect(row.locator(".chip")).to_contain_text("acme")
     expect(page.locator(f'tr[data-workflow-id="{done}"] .badge')).to_have_text("Completed")
-    screenshot(page, "workflows", tmp_path)
+    expect(page.locator(f'tr[data-workflow-id="{failed}"] .badge')).to_have_text("Failed")
 
-    started_live = server.start(namespace, "checkout")
+    attributes = {"customer": "initech", "region": "eu"}
+    started_live = server.start(namespace, "checkout", search_attributes=attributes)
     expect(page.locator(f'tr[data-workflow-id="{started_live}"] .badge')).to_have_text("Running")
-    expect(page.locator(".count")).to_have_text("3 workflows")
+    expect(page.locator(".count")).to_have_text("4 workflows")
 
     # A status change arrives live too: finish the running one over HTTP.
     server.signal(namespace, running, "finish", 1)
     expect(row.locator(".badge")).to_have_text("Completed")
+    screenshot(page, "workflows", tmp_path)
 
 
 def test_filters_by_status_type_time_and_search_attribute(open_page, server, namespace):
