@@ -94,3 +94,23 @@ def test_the_console_is_usable_by_keyboard_in_the_dark_scheme(open_page, server,
     page.keyboard.press("Escape")
     expect(page.locator("dialog[open]")).to_have_count(0)
     expect(signal).to_be_focused()
+
+
+def test_a_request_to_another_origin_is_blocked_and_noticed(open_page, server, namespace):
+    """The checks every test ends with can fail: a foreign fetch is refused by the page's
+    policy (and logged), and one made outside the page's policy is caught by the guard."""
+    watched = open_page(namespace)
+    page = watched.page
+    watched.open()
+    expect(page.locator(".live-indicator")).to_have_text("live")
+    outcome = page.evaluate(
+        "() => fetch('http://198.51.100.7/probe').then(() => 'sent', () => 'blocked')"
+    )
+    assert outcome == "blocked"
+    assert any("Content Security Policy" in error for error in watched.errors), watched.errors
+    assert watched.foreign == []  # the policy stopped it before it became a request
+    page.goto("about:blank")  # no policy here: the route guard must catch it
+    page.evaluate("() => fetch('http://198.51.100.7/probe').catch(() => null)")
+    assert "http://198.51.100.7/probe" in watched.foreign
+    watched.errors.clear()
+    watched.foreign.clear()
