@@ -108,6 +108,11 @@ function filterForm(filters, onApply) {
     const data = Object.fromEntries(new FormData(form));
     data.after = fromLocalInput(data.after);
     data.before = fromLocalInput(data.before);
+    if (!data.sa_name) {
+      delete data.sa_op; // no predicate: keep the address free of its defaults
+      delete data.sa_type;
+      delete data.sa_value;
+    }
     onApply(data);
   });
   form.addEventListener("reset", (event) => {
@@ -120,7 +125,9 @@ function filterForm(filters, onApply) {
 function row(summary) {
   return el(
     "tr", { dataset: { workflowId: summary.workflow_id } },
-    el("td", {}, statusBadge(summary.status)),
+    el("td", {}, summary.failure_reason
+      ? el("span", { title: summary.failure_reason }, statusBadge(summary.status))
+      : statusBadge(summary.status)),
     el("td", {}, el("a", { href: workflowHref(summary.workflow_id), class: "mono id-link" },
       summary.workflow_id)),
     el("td", {}, summary.workflow_type),
