@@ -16,6 +16,12 @@ def create_schedule(server, namespace: str) -> str:
     return body["schedule_id"]
 
 
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('button, input, select, textarea, a')]
+  .filter(e => !e.hidden && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !e.textContent.trim())
+  .map(e => e.outerHTML)"""
+
+
 def confirm(page) -> None:
     dialog = page.locator("dialog[open]")
     dialog.locator("button[type=submit]").click()
@@ -75,6 +81,7 @@ def test_the_console_is_usable_by_keyboard_in_the_dark_scheme(open_page, server,
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 18, 23)"
     screenshot(page, "workflows-dark", tmp_path)
+    assert page.evaluate(UNNAMED_CONTROLS) == []  # every control has a name
     # Tab from the top reaches the workflow's link; Enter opens it; Escape closes a dialog.
     link = page.locator(f'a[href="#/workflow/{workflow_id}"]')
     for _ in range(40):
@@ -87,6 +94,8 @@ def test_the_console_is_usable_by_keyboard_in_the_dark_scheme(open_page, server,
     assert outline == "solid"  # the focus is visible
     page.keyboard.press("Enter")
     expect(page.locator(".timeline li").first).to_be_visible()
+    expect(page.locator("section[aria-labelledby=query-title]")).to_be_visible()
+    assert page.evaluate(UNNAMED_CONTROLS) == []
     signal = page.get_by_role("button", name="Signal")
     signal.focus()
     page.keyboard.press("Enter")
