@@ -20,6 +20,7 @@ from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
 from transports.config import ServerConfig
+from transports.console_routes import console_routes
 from transports.errors import Handler, error_middleware
 from transports.jwt import JwtVerifier
 from transports.message_routes import message_routes
@@ -78,6 +79,7 @@ def create_app(
         *schedules,
         *package_routes(),
         *ops_routes(),
+        *console_routes(),
     ]
     install_gauges(state)
     app = web.Application(
@@ -117,7 +119,9 @@ async def _close_sockets(state: ServerState) -> None:
 
 @web.middleware
 async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path not in request.app[_PUBLIC]:
+    resource = request.match_info.route.resource  # public by route, e.g. /console/{asset}
+    path = resource.canonical if resource is not None else request.path
+    if path not in request.app[_PUBLIC]:
         state = state_of(request)
         query = request.query if request.path == _STREAM_PATH else {}
         request[IDENTITY] = state.auth.identify(request.headers, query)
