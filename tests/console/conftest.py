@@ -89,7 +89,7 @@ _REFUSED_PREFIX = "Failed to load resource: the server responded with a status o
 def _is_api(url: str, origin: str) -> bool:
     """An API route (not the console's own page or assets, whose failure is a defect)."""
     path = url.removeprefix(origin)
-    return path.startswith(("/workflows", "/schedules"))
+    return path.startswith(("/workflows", "/schedules", "/packages"))
 
 
 def _same_origin(url: str, origin: str) -> bool:

@@ -8,14 +8,17 @@ export class Api {
     this.settings = settings;
   }
 
-  async request(method, path, { body, params } = {}) {
+  async request(method, path, { body, params, raw, contentType } = {}) {
     const url = new URL(path, location.origin);
     for (const [name, value] of Object.entries(params || {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
     }
     const headers = { Accept: "application/json", ...authHeaders(this.settings) };
     const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined) {
+    if (raw !== undefined) {
+      headers["Content-Type"] = contentType || "application/octet-stream";
+      init.body = raw;
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
@@ -45,6 +48,10 @@ export class Api {
 
   post(path, body, params) {
     return this.request("POST", path, { body, params });
+  }
+
+  delete(path, params) {
+    return this.request("DELETE", path, { params });
   }
 
   /** A live subscription; see LiveStream. */

@@ -1,9 +1,10 @@
-// The console shell: routes (#/workflows, #/workflow/ID, #/schedules, #/health), the
+// The console shell: routes (#/workflows, #/workflow/ID, #/schedules, #/packages, #/health), the
 // namespace selector limited to the caller's grant, and the settings button.
 
 import { Api } from "./api.js";
 import { clear, el, tickRelativeTimes } from "./dom.js";
 import { renderHealth } from "./health.js";
+import { renderPackages } from "./packages.js";
 import { renderSchedules } from "./schedules.js";
 import { identityText, openSettings } from "./settings_panel.js";
 import { grantOf, loadSettings, pickNamespace, saveNamespace, savedNamespace } from "./settings.js";
@@ -88,6 +89,7 @@ function render() {
   }
   else if (route.view === "schedules") cleanup = renderSchedules(main, ctx);
   else if (route.view === "health") cleanup = renderHealth(main, ctx);
+  else if (route.view === "packages") cleanup = renderPackages(main, ctx);
   else cleanup = renderWorkflows(main, ctx, route.params);
 }
 
