@@ -23,7 +23,8 @@ from aionactors.core.timestamps import UtcDatetime
 class EventBase(BaseModel):
     """Envelope fields shared by every event."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and Infinity are not JSON: stored as null they would replay as None.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     seq: int = Field(ge=1)
     recorded_at: UtcDatetime
     workflow_id: WorkflowId

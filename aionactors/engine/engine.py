@@ -293,9 +293,13 @@ class Engine:
             ensure_json(arg, "workflow input")
         except TypeError as exc:
             raise InvalidInput(str(exc)) from None
-        workflow_id = workflow_id or new_id()
+        if workflow_id is None:
+            workflow_id = new_id()  # only when none is given: an empty id is an error
         if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
-            raise InvalidInput("workflow_id must be 1 to 255 characters")
+            raise InvalidInput(
+                f"workflow_id must be 1 to {WORKFLOW_ID_MAX_LENGTH} characters,"
+                f" got {len(workflow_id)}"
+            )
         attributes = start_attributes(namespace, search_attributes or {}, self.schema)
         started = {
             "workflow_type": workflow_type,

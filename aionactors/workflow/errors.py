@@ -55,5 +55,11 @@ class ForeignAwaitError(RuntimeError):
     """Workflow code awaited something the deterministic driver cannot run (asyncio, I/O)."""
 
 
+FOREIGN_AWAIT_ADVICE = (
+    "use workflow.sleep for time, workflow.wait_condition to wait for state,"
+    " workflow.gather/race/timeout to combine them, and activities for all I/O"
+)
+
+
 class NotInWorkflowError(RuntimeError):
     """A workflow API was called outside workflow code (or from a query handler)."""
