@@ -101,6 +101,8 @@ class Engine:
         self.schema = schema
         self._closed = False
         self._draining = False
+        self._drained: set[str] = set()
+        """Workflows told of an activity outcome while draining: shutdown waits for them."""
         self.schedules: Schedules | None = None
         """Cron and interval schedules (``aionactors.schedule``), started by :meth:`open`."""
         self.writer = GroupCommitWriter(store)
@@ -213,6 +215,8 @@ class Engine:
         raise Unavailable(f"workflow {workflow_id!r} could not be reached")
 
     def _deliver_activity(self, outcome: ActivityOutcome) -> None:
+        if self._draining:
+            self._drained.add(outcome.task.workflow_id)
         self.tell(outcome.task.workflow_id, msg.ActivityDone(outcome))
 
     def _deliver_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
@@ -501,23 +505,42 @@ class Engine:
         return self.residency.sweep()
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        """Stop everything; no engine thread outlives this call."""
+    def shutdown(self, drain_seconds: float | None = None) -> None:
+        """Drain, then stop everything.
+
+        New starts are refused and no new activity attempt begins; attempts already
+        running get ``drain_seconds`` (default: the ``drain_seconds`` setting, 30 s) to
+        finish, and their outcomes are recorded before the workflows stop. An attempt
+        still running after that is abandoned: its outcome is not recorded and recovery
+        runs it again. Its thread (Python cannot kill one) is the only one that may
+        outlive this call.
+        """
         if self._closed:
             return
+        self._draining = True
         if self.schedules is not None:
             self.schedules.stop()  # no new ticks while the rest winds down
+        self.timers.close()  # rows stay in the store: the next engine arms them
+        window = self.settings.drain_seconds if drain_seconds is None else drain_seconds
+        drained = self.executor.drain(window)
+        self._await_recorded(self._drained)
         self._closed = True
         self._sweeper.cancel()
-        self.timers.close()
         self.ops.close()
-        self.executor.shutdown(wait=True)
+        self.executor.shutdown(wait=drained)
         with contextlib.suppress(pykka.ActorDeadError):
             self.supervisor.stop(timeout=60)
         self.dispatcher.close()
         self.writer.close()
         self.clock.close()
         self.store.close()
+
+    def _await_recorded(self, workflow_ids: set[str]) -> None:
+        """Wait until each workflow has handled the outcomes it was told of (they come
+        before a Ping in its mailbox, and an actor records an outcome before it goes on)."""
+        for workflow_id in list(workflow_ids):
+            with contextlib.suppress(pykka.ActorDeadError, pykka.Timeout, Unavailable):
+                self.residency.ref_for(workflow_id).ask(msg.Ping(), timeout=30)
 
     def __enter__(self) -> Engine:
         return self

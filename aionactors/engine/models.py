@@ -47,6 +47,10 @@ class EngineSettings(BaseModel):
     restart_period: float = 10.0
     schedules: bool = True
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
+    drain_seconds: float = Field(30.0, ge=0)
+    """How long :meth:`Engine.shutdown` lets running activity attempts finish and record
+    their outcomes (as the reference system's drain); attempts still running after it are
+    left to recovery, which runs them again (at-least-once)."""
 
 
 class AsyncTwin:

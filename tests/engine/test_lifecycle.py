@@ -132,7 +132,8 @@ def test_cancel_lets_the_saga_compensate_and_closes_its_child(engine, watch) -> 
 
 def test_compensation_interrupted_by_an_engine_restart_finishes_after_it(tmp_path) -> None:
     clock, path = ManualClock(), tmp_path / "saga.db"
-    with lifecycle_engine(path, clock) as first:
+    # No drain window: the held compensation is abandoned at once, as if the engine died.
+    with lifecycle_engine(path, clock, drain_seconds=0) as first:
         watch = CommitWatch(first)
         first.start_workflow(lw.Order, {"id": "o4"}, workflow_id="order-4")
         watch.has("ship-o4", "TimerStarted")
