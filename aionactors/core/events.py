@@ -70,6 +70,15 @@ class WorkflowCancelled(EventBase):
     reason: str = ""
 
 
+class WorkflowCancelRequested(EventBase):
+    """A cancel was asked for: not an end. The code sees CancelledError where it waits
+    and the run ends when its code does (WorkflowCancelled if the cancellation
+    propagates out of it, WorkflowCompleted if it returns)."""
+
+    type: Literal["WorkflowCancelRequested"] = "WorkflowCancelRequested"
+    reason: str = ""
+
+
 class WorkflowTimedOut(EventBase):
     type: Literal["WorkflowTimedOut"] = "WorkflowTimedOut"
     timeout: str = "workflow"
@@ -293,6 +302,7 @@ Event = Annotated[
     | WorkflowCompleted
     | WorkflowFailed
     | WorkflowCancelled
+    | WorkflowCancelRequested
     | WorkflowTimedOut
     | WorkflowContinuedAsNew
     | WorkflowReopened

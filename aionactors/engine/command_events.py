@@ -8,6 +8,7 @@ from aionactors.core.search import SearchAttributes
 from aionactors.engine.recorder import EventSpec
 from aionactors.workflow.commands import (
     CancelTimer,
+    CancelWorkflow,
     Command,
     CompleteWorkflow,
     ContinueAsNew,
@@ -84,6 +85,8 @@ def events_for(
             return [(ev.WorkflowCompleted, {"result": result})]
         case FailWorkflow(error=error):
             return [(ev.WorkflowFailed, {"error": error})]
+        case CancelWorkflow(reason=reason):
+            return [(ev.WorkflowCancelled, {"reason": reason})]
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover
 
 

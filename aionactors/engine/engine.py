@@ -381,10 +381,12 @@ class Engine:
     def cancel(
         self, workflow_id: str, reason: str | None = None, *, terminate: bool = False
     ) -> None:
-        """Record WorkflowCancelled, then stop its timers and activities.
+        """Request a cancel: record WorkflowCancelRequested and stop its timers and activities.
 
         The workflow code then sees ``workflow.CancelledError`` where it waits and may run
-        compensation before it ends; ``terminate=True`` gives it no further step.
+        compensation; the run ends when the code does: Cancelled if the cancellation
+        propagates out of it, Completed if it returns. ``terminate=True`` records
+        WorkflowCancelled at once and gives the code no further step.
         """
         self._require_running(workflow_id)
         self._ask(workflow_id, msg.CancelRun(reason or "cancelled", terminate))

@@ -96,6 +96,13 @@ class FailWorkflow:
     error: WorkflowError
 
 
+@dataclass(frozen=True)
+class CancelWorkflow:
+    """The code let a requested cancellation propagate out of it: the run ends Cancelled."""
+
+    reason: str
+
+
 Command = (
     ScheduleActivity
     | RequestCancelActivity
@@ -103,6 +110,7 @@ Command = (
     | CancelTimer
     | CompleteWorkflow
     | FailWorkflow
+    | CancelWorkflow
 )
 
 
@@ -129,4 +137,6 @@ def describe(command: Command) -> str:
             return "CompleteWorkflow"
         case FailWorkflow():
             return "FailWorkflow"
+        case CancelWorkflow():
+            return "CancelWorkflow"
     return repr(command)  # pragma: no cover

@@ -27,6 +27,7 @@ from aionactors.core.search import SearchAttributes, SearchAttributeSchema
 from aionactors.workflow.commands import (
     ActivityOptions,
     CancelTimer,
+    CancelWorkflow,
     Command,
     CompleteWorkflow,
     ContinueAsNew,
@@ -58,7 +59,7 @@ from aionactors.workflow.state import (
     ensure_json,
 )
 
-Terminal = CompleteWorkflow | FailWorkflow | ContinueAsNew
+Terminal = CompleteWorkflow | FailWorkflow | CancelWorkflow | ContinueAsNew
 
 
 class WorkflowDriver:
@@ -82,7 +83,10 @@ class WorkflowDriver:
         self.children: dict[str, ChildState] = {}
         self.replaying = True
         self.terminal: Terminal | None = None
+        self.cancel_requested: str | None = None
+        """The reason of a recorded cancel request: the code is told, and may compensate."""
         self.cancelled = False
+        """Ended by the engine (terminate, or a history from before cancel requests)."""
         self.finished = False
         """True once the code has ended: terminal command issued, or stopped after a cancel."""
         self._unmatched: deque[Command] = deque()
@@ -226,7 +230,7 @@ class WorkflowDriver:
         with running(self):
             self.scheduler.run_until_quiescent()
         failed_handler = next(
-            (t for t in self._handlers if t.future.done() and t.future.exception()), None
+            (t for t in self._handlers if t.future.done() and self._failure_of(t.future)), None
         )
         if failed_handler is not None:
             self._finish(FailWorkflow(_error_of(failed_handler.future.exception())))
@@ -234,10 +238,19 @@ class WorkflowDriver:
             error = self._root.future.exception()
             if isinstance(error, ContinueAsNewRequest):
                 self._finish(ContinueAsNew(error.input, error.workflow_type))
+            elif isinstance(error, CancelledError) and self.cancel_requested is not None:
+                self._finish(CancelWorkflow(self.cancel_requested))
             elif error is not None:
                 self._finish(FailWorkflow(_error_of(error)))
             else:
                 self._complete(self._root.future.result())
+
+    def _failure_of(self, future: WorkflowFuture) -> BaseException | None:
+        """A handler's error, unless it is the requested cancellation reaching it."""
+        error = future.exception()
+        if isinstance(error, CancelledError) and self.cancel_requested is not None:
+            return None
+        return error
 
     def _complete(self, result: Any) -> None:
         try:
@@ -364,10 +377,24 @@ class WorkflowDriver:
         if isinstance(head, kind):
             self._unmatched.popleft()
 
+    def _on_cancel_requested(self, event: ev.WorkflowCancelRequested) -> None:
+        """A cancel was requested: its timers and activities were torn down in the same
+        append; the code sees CancelledError where it waits, may compensate, and ends."""
+        if self.cancel_requested is None:
+            self.cancel_requested = event.reason or "cancelled"
+            self._cancel_everything()
+
     def _on_cancelled(self, event: ev.WorkflowCancelled) -> None:
-        """The run is cancelled: its timers and activities were torn down in the same append;
-        the code sees CancelledError where it waits and may compensate before it ends."""
+        """The run ended Cancelled: the code's own end (it let the cancellation out), or the
+        engine's (terminate; histories from before cancel requests: the code may compensate)."""
+        head = self._unmatched[0] if self._unmatched else None
+        if isinstance(head, CancelWorkflow):
+            self._unmatched.popleft()
+            return
         self.cancelled = True
+        self._cancel_everything()
+
+    def _cancel_everything(self) -> None:
         for state in self.activities.values():
             state.settled = True
         for timer in self.timers.values():
@@ -446,6 +473,7 @@ class WorkflowDriver:
         "WorkflowFailed": _on_terminal,
         "WorkflowContinuedAsNew": _on_terminal,
         "WorkflowCancelled": _on_cancelled,
+        "WorkflowCancelRequested": _on_cancel_requested,
         "ChildWorkflowStarted": _on_child_started,
         "ChildWorkflowCompleted": _on_child_completed,
         "ChildWorkflowFailed": _on_child_failed,

@@ -94,6 +94,8 @@ def event_samples() -> list[ev.EventBase]:
         ev.WorkflowFailed(**env(6), error=WorkflowError(message="plain")),
         ev.WorkflowCancelled(**env(7)),
         ev.WorkflowCancelled(**env(8), reason="operator asked"),
+        ev.WorkflowCancelRequested(**env(8)),
+        ev.WorkflowCancelRequested(**env(8), reason="customer asked"),
         ev.WorkflowTimedOut(**env(9)),
         ev.WorkflowTimedOut(**env(10), timeout="run"),
         ev.WorkflowContinuedAsNew(**env(11), parent_run_id="r1"),
