@@ -23,7 +23,7 @@ from aionactors.engine import (
     WorkflowTimedOutError,
 )
 from aionactors.store import EventStore, open_store
-from aionactors.workflow import ActivityFailure, RetryPolicy
+from aionactors.workflow import ActivityFailure, RetryPolicy, WorkflowAlreadyStarted
 
 __version__ = "0.1.0"
 
@@ -38,6 +38,7 @@ __all__ = [
     "ResultTimeout",
     "RetryPolicy",
     "UnknownQuery",
+    "WorkflowAlreadyStarted",
     "WorkflowCancelledError",
     "WorkflowFailedError",
     "WorkflowFilter",

@@ -49,6 +49,7 @@ from aionactors.workflow.errors import (
     ChildWorkflowFailure,
     ContinueAsNewRequest,
     NonDeterminismError,
+    WorkflowAlreadyStarted,
 )
 from aionactors.workflow.scheduler import Scheduler, Task, WorkflowFuture
 from aionactors.workflow.state import (
@@ -433,7 +434,12 @@ class WorkflowDriver:
         state = self._child(event, event.child_workflow_id)
         if not state.settled:
             state.settled = True
-            state.future.set_exception(ChildWorkflowFailure(event.child_workflow_id, event.error))
+            failure = (
+                WorkflowAlreadyStarted
+                if event.error.type == WorkflowAlreadyStarted.ERROR_TYPE
+                else ChildWorkflowFailure
+            )
+            state.future.set_exception(failure(event.child_workflow_id, event.error))
 
     def _on_child_cancelled(self, event: ev.ChildWorkflowCancelled) -> None:
         state = self._child(event, event.child_workflow_id)

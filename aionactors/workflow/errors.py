@@ -33,6 +33,16 @@ class ChildWorkflowFailure(Exception):
         self.error = error
 
 
+class WorkflowAlreadyStarted(ChildWorkflowFailure):
+    """A child could not start: another running workflow holds its id (as Temporal's).
+
+    Raised where the parent awaits the child; a ChildWorkflowFailure, so code that
+    handles a child's failure handles this too.
+    """
+
+    ERROR_TYPE = "WorkflowAlreadyStarted"
+
+
 class ContinueAsNewRequest(BaseException):
     """Raised by ``workflow.continue_as_new`` to end the run; the driver records the successor."""
 
