@@ -219,6 +219,14 @@ class ChildWorkflowFailed(EventBase):
     error: WorkflowError
 
 
+class ChildWorkflowCancelRequested(EventBase):
+    """The parent's code cancelled its wait on the child (a lost race, a failed sibling in
+    a gather, a timeout, the parent's own cancel): the child is sent a cancel request."""
+
+    type: Literal["ChildWorkflowCancelRequested"] = "ChildWorkflowCancelRequested"
+    child_workflow_id: WorkflowId
+
+
 class ChildWorkflowCancelled(EventBase):
     type: Literal["ChildWorkflowCancelled"] = "ChildWorkflowCancelled"
     child_workflow_id: WorkflowId
@@ -324,6 +332,7 @@ Event = Annotated[
     | ChildWorkflowCompleted
     | ChildWorkflowFailed
     | ChildWorkflowCancelled
+    | ChildWorkflowCancelRequested
     | ScheduleCreated
     | ScheduleUpdated
     | SchedulePaused

@@ -14,6 +14,7 @@ from aionactors.workflow.commands import (
     ContinueAsNew,
     FailWorkflow,
     RequestCancelActivity,
+    RequestCancelChild,
     ScheduleActivity,
     SignalExternal,
     StartChild,
@@ -56,6 +57,8 @@ def events_for(
                     {"child_workflow_id": child, "workflow_type": kind, "input": arg},
                 )
             ]
+        case RequestCancelChild(child_workflow_id=child):
+            return [(ev.ChildWorkflowCancelRequested, {"child_workflow_id": child})]
         case SignalExternal(target_workflow_id=target, name=name, payload=payload):
             return [
                 (ev.SignalSent, {"target_workflow_id": target, "name": name, "payload": payload})

@@ -54,6 +54,7 @@ from aionactors.workflow.commands import (
     FailWorkflow,
     ParentClosePolicy,
     RequestCancelActivity,
+    RequestCancelChild,
     ScheduleActivity,
     SignalExternal,
     StartChild,
@@ -426,6 +427,8 @@ class WorkflowActor(PooledActor):
                 self.rt.timers.cancel(self.workflow_id, tid)
             case StartChild():
                 self.rt.ops.ensure_child(self.workflow_id, self.namespace, command)
+            case RequestCancelChild(child_workflow_id=child):
+                self.rt.ops.close_child(child, ParentClosePolicy.REQUEST_CANCEL)
             case SignalExternal(target_workflow_id=target, name=name, payload=payload):
                 self.rt.ops.send_signal(target, name, payload)
             case ContinueAsNew():

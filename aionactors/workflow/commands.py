@@ -69,6 +69,11 @@ class StartChild:
 
 
 @dataclass(frozen=True)
+class RequestCancelChild:
+    child_workflow_id: str
+
+
+@dataclass(frozen=True)
 class SignalExternal:
     target_workflow_id: str
     name: str
@@ -129,6 +134,8 @@ def describe(command: Command) -> str:
             return f"StartChild {child!r} {kind!r}"
         case SignalExternal(target_workflow_id=target, name=name):
             return f"SignalExternal {target!r} {name!r}"
+        case RequestCancelChild(child_workflow_id=child):
+            return f"RequestCancelChild {child!r}"
         case UpsertSearchAttributes():
             return "UpsertSearchAttributes"
         case ContinueAsNew():

@@ -34,6 +34,7 @@ from aionactors.workflow.commands import (
     FailWorkflow,
     ParentClosePolicy,
     RequestCancelActivity,
+    RequestCancelChild,
     ScheduleActivity,
     SignalExternal,
     StartChild,
@@ -198,10 +199,19 @@ class WorkflowDriver:
         if child_id in self.children:
             raise ValueError(f"child workflow id {child_id!r} is already used by this run")
         command = StartChild(ordinal, child_id, workflow_type, arg, policy)
-        future = WorkflowFuture(label=f"child {child_id}")
+        future = WorkflowFuture(
+            label=f"child {child_id}", on_cancel=lambda: self._cancel_child(child_id)
+        )
         self.children[child_id] = ChildState(command, future)
         self._issue(command)
         return child_id, future
+
+    def _cancel_child(self, child_id: str) -> None:
+        """The wait on the child was cancelled: send the child a cancel request (recorded)."""
+        state = self.children[child_id]
+        if not state.settled:
+            state.settled = True
+            self._issue(RequestCancelChild(child_id))
 
     def signal_external(self, workflow_id: str, name: str, payload: Any) -> None:
         ensure_json(payload, f"payload of signal {name!r}")
@@ -449,6 +459,15 @@ class WorkflowDriver:
                 CancelledError(f"child workflow {event.child_workflow_id!r} cancelled")
             )
 
+    def _on_child_cancel_requested(self, event: ev.ChildWorkflowCancelRequested) -> None:
+        self._match(
+            event,
+            lambda c: (
+                isinstance(c, RequestCancelChild)
+                and c.child_workflow_id == event.child_workflow_id
+            ),
+        )
+
     def _on_signal_sent(self, event: ev.SignalSent) -> None:
         self._match(
             event,
@@ -484,6 +503,7 @@ class WorkflowDriver:
         "ChildWorkflowCompleted": _on_child_completed,
         "ChildWorkflowFailed": _on_child_failed,
         "ChildWorkflowCancelled": _on_child_cancelled,
+        "ChildWorkflowCancelRequested": _on_child_cancel_requested,
         "SignalSent": _on_signal_sent,
         "SearchAttributesUpdated": _on_attributes,
     }

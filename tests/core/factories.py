@@ -158,6 +158,7 @@ def event_samples() -> list[ev.EventBase]:
         ev.ChildWorkflowCompleted(**env(46), child_workflow_id="child-2", result=3.25),
         ev.ChildWorkflowFailed(**env(47), child_workflow_id="child-1", error=wf_error),
         ev.ChildWorkflowCancelled(**env(48), child_workflow_id="child-1"),
+        ev.ChildWorkflowCancelRequested(**env(48), child_workflow_id="child-1"),
         ev.ScheduleCreated(**env(49), schedule_id="s-1", config=CRON_CONFIG),
         ev.ScheduleCreated(**env(50), schedule_id="s-2", config=INTERVAL_CONFIG),
         ev.ScheduleUpdated(**env(51), schedule_id="s-1", config=INTERVAL_CONFIG),

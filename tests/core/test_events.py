@@ -44,8 +44,9 @@ def _timer_fired(**overrides: object) -> dict[str, object]:
 # --- coverage of the variant list -----------------------------------------------------
 
 
-def test_there_are_35_event_types():
-    assert len(EVENT_TYPES) == 35  # WorkflowCancelRequested joined the 34 of the reference
+def test_there_are_36_event_types():
+    # The reference's 34, with WorkflowCancelRequested and ChildWorkflowCancelRequested.
+    assert len(EVENT_TYPES) == 36
 
 
 def test_samples_cover_every_event_type():
