@@ -12,7 +12,7 @@ import pytest
 from aionactors import Engine, WorkflowCancelledError, WorkflowStatus, activity, workflow
 from aionactors.core.events import Event
 from aionactors.engine.outcomes import ResultTimeout
-from tests.engine.support import WAIT, CommitWatch, assert_histories_replay, open_engine
+from tests.engine.support import WAIT, CommitWatch, checked, open_engine
 
 HOLD = threading.Event()
 UNDOING = threading.Event()
@@ -49,21 +49,16 @@ def _reset():
 
 @pytest.fixture
 def engine(db_path, clock):
-    engine = open_engine(db_path, clock, workflows=[Saga], activities=[undo], drain_seconds=0)
-    yield engine
-    try:
-        assert_histories_replay(engine)
-    finally:
-        engine.shutdown()
+    yield from checked(
+        open_engine(db_path, clock, workflows=[Saga], activities=[undo], drain_seconds=0)
+    )
 
 
 @pytest.fixture
 def committed(engine: Engine) -> list[tuple[str, str]]:
     """Every committed (workflow, event type), in commit order: what streams are fed."""
     order: list[tuple[str, str]] = []
-    engine.add_commit_listener(
-        lambda events: order.extend((e.workflow_id, e.type) for e in events)
-    )
+    engine.add_commit_listener(lambda events: order.extend((e.workflow_id, e.type) for e in events))
     return order
 
 

@@ -11,7 +11,7 @@ import pytest
 from aionactors import WorkflowStatus, workflow
 from aionactors.workflow import ActivityFailure
 from tests.engine import workflows as w
-from tests.engine.support import WAIT, CommitWatch, assert_histories_replay, open_engine
+from tests.engine.support import WAIT, CommitWatch, checked, open_engine
 
 
 @workflow.defn(name="child_cancel.parent")
@@ -37,12 +37,9 @@ class Parent:
 
 @pytest.fixture
 def engine(db_path, clock):
-    engine = open_engine(db_path, clock, workflows=[Parent, w.Parked], activities=[w.rejects])
-    yield engine
-    try:
-        assert_histories_replay(engine)
-    finally:
-        engine.shutdown()
+    yield from checked(
+        open_engine(db_path, clock, workflows=[Parent, w.Parked], activities=[w.rejects])
+    )
 
 
 @pytest.mark.parametrize(

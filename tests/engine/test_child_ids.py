@@ -9,7 +9,7 @@ import pytest
 
 from aionactors import WorkflowAlreadyStarted, WorkflowFailedError, WorkflowStatus, workflow
 from tests.engine import workflows as w
-from tests.engine.support import WAIT, assert_histories_replay, open_engine
+from tests.engine.support import WAIT, checked, open_engine
 
 
 @workflow.defn(name="ids.echo")
@@ -35,12 +35,7 @@ class Parent:
 
 @pytest.fixture
 def engine(db_path, clock):
-    engine = open_engine(db_path, clock, workflows=[Parent, Echo, w.Parked])
-    yield engine
-    try:
-        assert_histories_replay(engine)
-    finally:
-        engine.shutdown()
+    yield from checked(open_engine(db_path, clock, workflows=[Parent, Echo, w.Parked]))
 
 
 def test_an_id_held_by_a_running_workflow_fails_the_child_start_catchably(engine) -> None:
