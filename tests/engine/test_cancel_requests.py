@@ -136,3 +136,34 @@ def test_terminate_during_a_compensation_ends_it(engine) -> None:
         "ActivityCancelled",
     ]
     HOLD.set()  # the abandoned attempt's thread (it never heartbeats) may now return
+
+
+def test_a_cancelled_run_that_did_not_compensate_reopens_with_its_timer_rearmed(
+    engine, clock
+) -> None:
+    watch = CommitWatch(engine)
+    engine.start_workflow(Saga, "reraise", workflow_id="again")
+    watch.has("again", "TimerStarted")
+    engine.cancel("again", "oops", terminate=True)
+    engine.reopen("again")
+    engine.cancel("again", "oops again")  # a request this time: the code compensates
+    assert UNDOING.wait(WAIT)
+    HOLD.set()
+    with pytest.raises(WorkflowCancelledError, match="oops again"):
+        engine.result("again", timeout=WAIT)
+
+
+def test_reopen_undoes_a_request_the_code_let_through(db_path, clock) -> None:
+    from tests.engine import workflows as w
+
+    with open_engine(db_path, clock, workflows=[w.Sleeper]) as engine:
+        watch = CommitWatch(engine)
+        engine.start_workflow(w.Sleeper, 1.0, workflow_id="sleepy")
+        watch.has("sleepy", "TimerStarted")
+        engine.cancel("sleepy", "not now")
+        with pytest.raises(WorkflowCancelledError):
+            engine.result("sleepy", timeout=WAIT)
+        engine.reopen("sleepy")
+        assert len(engine.describe("sleepy").pending_timers) == 1  # re-armed
+        clock.advance(3600)
+        assert engine.result("sleepy", timeout=WAIT).startswith("woke at")
