@@ -33,7 +33,7 @@ from aionactors.engine import (
     WorkflowTimedOutError,
 )
 from aionactors.store import EventStore, open_store
-from aionactors.workflow import ActivityFailure, RetryPolicy
+from aionactors.workflow import ActivityFailure, RetryPolicy, WorkflowAlreadyStarted
 
 __version__ = "0.1.0"
 
@@ -58,6 +58,7 @@ __all__ = [
     "UpdateFailed",
     "UpdateRejected",
     "UpdateTimeout",
+    "WorkflowAlreadyStarted",
     "WorkflowCancelledError",
     "WorkflowFailedError",
     "WorkflowFilter",

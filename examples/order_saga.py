@@ -63,7 +63,8 @@ class OrderSaga:
                 Shipment, order, workflow_id=f"shipment-{order['id']}"
             )
         except workflow.CancelledError:
-            # The order was cancelled: undo what was done, then end (the run stays Cancelled).
+            # The order was cancelled: undo what was done; re-raising ends the run Cancelled
+            # (returning a value instead would end it Completed).
             await workflow.execute_activity(release_stock, reservation)
             raise
         return {"order": order["id"], "reservation": reservation, "shipment": shipped}

@@ -7,6 +7,8 @@ Oversize bodies are refused from the Content-Length header when there is one
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import TypeVar
 
 from aiohttp import web
@@ -35,9 +37,30 @@ async def read_body(request: web.Request, model: type[M]) -> M:
     if not raw.strip():
         raw = b"{}"
     try:
-        return model.model_validate_json(raw)
+        body = model.model_validate_json(raw)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
+    if _NON_FINITE.search(raw):  # cheap: only a body holding the words is walked
+        _refuse_non_finite(body.model_dump(), "")
+    return body
+
+
+_NON_FINITE = re.compile(rb"NaN|Infinity")
+
+
+def _refuse_non_finite(value: object, path: str) -> None:
+    """NaN and Infinity are not JSON (the history would store null): refuse them by field."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(
+            f"invalid request body: field {path!r}: {value!r} is not a JSON number"
+            " (NaN and Infinity are refused)"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, f"{path}[{index}]")
 
 
 def read_query(request: web.Request, model: type[M]) -> M:

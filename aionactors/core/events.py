@@ -23,7 +23,8 @@ from aionactors.core.timestamps import UtcDatetime
 class EventBase(BaseModel):
     """Envelope fields shared by every event."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and Infinity are not JSON: stored as null they would replay as None.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     seq: int = Field(ge=1)
     recorded_at: UtcDatetime
     workflow_id: WorkflowId
@@ -66,6 +67,15 @@ class WorkflowFailed(EventBase):
 
 class WorkflowCancelled(EventBase):
     type: Literal["WorkflowCancelled"] = "WorkflowCancelled"
+    reason: str = ""
+
+
+class WorkflowCancelRequested(EventBase):
+    """A cancel was asked for: not an end. The code sees CancelledError where it waits
+    and the run ends when its code does (WorkflowCancelled if the cancellation
+    propagates out of it, WorkflowCompleted if it returns)."""
+
+    type: Literal["WorkflowCancelRequested"] = "WorkflowCancelRequested"
     reason: str = ""
 
 
@@ -241,6 +251,14 @@ class ChildWorkflowFailed(EventBase):
     error: WorkflowError
 
 
+class ChildWorkflowCancelRequested(EventBase):
+    """The parent's code cancelled its wait on the child (a lost race, a failed sibling in
+    a gather, a timeout, the parent's own cancel): the child is sent a cancel request."""
+
+    type: Literal["ChildWorkflowCancelRequested"] = "ChildWorkflowCancelRequested"
+    child_workflow_id: WorkflowId
+
+
 class ChildWorkflowCancelled(EventBase):
     type: Literal["ChildWorkflowCancelled"] = "ChildWorkflowCancelled"
     child_workflow_id: WorkflowId
@@ -324,6 +342,7 @@ Event = Annotated[
     | WorkflowCompleted
     | WorkflowFailed
     | WorkflowCancelled
+    | WorkflowCancelRequested
     | WorkflowTimedOut
     | WorkflowContinuedAsNew
     | WorkflowReopened
@@ -348,6 +367,7 @@ Event = Annotated[
     | ChildWorkflowCompleted
     | ChildWorkflowFailed
     | ChildWorkflowCancelled
+    | ChildWorkflowCancelRequested
     | ScheduleCreated
     | ScheduleUpdated
     | SchedulePaused

@@ -133,6 +133,8 @@ class _Attempt:
         self.on_done = on_done
         self.scheduled_time = clock.now()
         self.settled = False
+        self.running = False
+        """The activity code has begun (a drain waits for these to report)."""
         self.cancel_requested = False  # written under the lock; a plain read is enough
         self.timers: list[Cancellable] = []
         self.future: concurrent.futures.Future[None] | None = None
@@ -163,6 +165,7 @@ class _Attempt:
         """Mark the attempt as running (caller holds the lock)."""
         now = self._clock.now()
         self.last_heartbeat = now
+        self.running = True
         shared = {name: getattr(self.task, name) for name in _SHARED_WITH_INFO}
         self._info = ActivityInfo(**shared, scheduled_time=self.scheduled_time, started_time=now)
 
@@ -206,6 +209,7 @@ class ActivityExecutor:
         """In-flight activity ids per workflow, so cancelling a workflow's is not a scan."""
         self._delivering: Counter[int] = Counter()  # thread id -> on_done calls running
         self._closed = False
+        self._draining = False
         self._pool = WorkerPool(max_workers, "aionactors-activity")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -261,6 +265,22 @@ class ActivityExecutor:
         with self._lock:
             return len(self._in_flight)
 
+    def drain(self, timeout: float) -> bool:
+        """Begin no new attempt; wait up to ``timeout`` s for running ones to report.
+
+        Attempts not yet begun (queued, or waiting out a retry delay) stay unstarted: their
+        ActivityStarted is recorded, so recovery dispatches them. ``True`` if every running
+        attempt delivered its outcome in time.
+        """
+
+        def idle() -> bool:
+            running = any(a.running for a in self._in_flight.values())
+            return not running and not sum(self._delivering.values())
+
+        with self._lock:
+            self._draining = True
+            return self._idle.wait_for(idle, timeout)
+
     def shutdown(self, wait: bool = True) -> None:
         """Abandon outstanding attempts (no outcome) and stop; ``wait`` joins every thread.
 
@@ -291,7 +311,7 @@ class ActivityExecutor:
     def _launch(self, attempt: _Attempt) -> None:
         """Hand the attempt to the pool or the loop (its delay has passed)."""
         with self._lock:
-            if attempt.settled or self._closed:
+            if attempt.settled or self._closed or self._draining:
                 return
             attempt.timers.clear()  # the delay timer has fired
             definition = self._resolve(attempt.task.activity_type, attempt.task.package_version)
@@ -313,8 +333,8 @@ class ActivityExecutor:
     def _begin(self, attempt: _Attempt) -> bool:
         """Start the clock on a running attempt's timeouts; ``False`` if already settled."""
         with self._lock:
-            if attempt.settled:
-                return False
+            if attempt.settled or self._draining:
+                return False  # a drain lets running attempts finish, starts none
             attempt.begin()
             task = attempt.task
             if task.start_to_close_timeout is not None:

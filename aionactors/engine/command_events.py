@@ -10,6 +10,7 @@ from aionactors.core.search import PACKAGE_VERSION_ATTRIBUTE, SearchAttributes, 
 from aionactors.engine.recorder import EventSpec
 from aionactors.workflow.commands import (
     CancelTimer,
+    CancelWorkflow,
     Command,
     CompleteUpdate,
     CompleteWorkflow,
@@ -17,6 +18,7 @@ from aionactors.workflow.commands import (
     FailWorkflow,
     RecordPatch,
     RequestCancelActivity,
+    RequestCancelChild,
     ScheduleActivity,
     SignalExternal,
     StartChild,
@@ -71,6 +73,8 @@ def events_for(
                     },
                 )
             ]
+        case RequestCancelChild(child_workflow_id=child):
+            return [(ev.ChildWorkflowCancelRequested, {"child_workflow_id": child})]
         case SignalExternal(target_workflow_id=target, name=name, payload=payload):
             return [
                 (ev.SignalSent, {"target_workflow_id": target, "name": name, "payload": payload})
@@ -110,6 +114,8 @@ def events_for(
         case CompleteUpdate(update_id=update_id, result=result, error=error):
             outcome = {"update_id": update_id, "result": result, "error": error}
             return [(ev.UpdateCompleted, outcome)]
+        case CancelWorkflow(reason=reason):
+            return [(ev.WorkflowCancelled, {"reason": reason})]
     raise TypeError(f"unknown command {command!r}")  # pragma: no cover
 
 

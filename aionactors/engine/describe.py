@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from aionactors.core import events as ev
-from aionactors.core.status import last_run_segment
+from aionactors.core.status import current_lease_terminal, last_run_segment
+from aionactors.workflow.reopen import effective_segment
 
 
 def pending_work(history: list[ev.Event]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(pending activities, pending timers) of the latest run."""
+    """(pending activities, pending timers) of the latest run, as the engine has them armed.
+
+    A run that has ended waits on nothing (its deadline timer included). A reopened run is
+    read as replay reads it: what the reopen re-armed or re-dispatched is pending again.
+    """
+    if current_lease_terminal(history) is not None:
+        return [], []
     activities: dict[int, dict[str, Any]] = {}
     timers: dict[str, dict[str, Any]] = {}
-    for event in last_run_segment(history):
+    for event in effective_segment(last_run_segment(history)):
         match event:
             case ev.ActivityScheduled(activity_id=aid, activity_type=kind):
                 activities[aid] = {"activity_id": aid, "activity_type": kind, "attempt": 0}

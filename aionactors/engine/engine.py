@@ -108,6 +108,8 @@ class Engine(WorkflowInteractions):
         self.schema = schema
         self._closed = False
         self._draining = False
+        self._drained: set[str] = set()
+        """Workflows told of an activity outcome while draining: shutdown waits for them."""
         self.schedules: Schedules | None = None
         """Cron and interval schedules (``aionactors.schedule``), started by :meth:`open`."""
         self.writer = GroupCommitWriter(store)
@@ -235,6 +237,8 @@ class Engine(WorkflowInteractions):
         raise Unavailable(f"workflow {workflow_id!r} could not be reached")
 
     def _deliver_activity(self, outcome: ActivityOutcome) -> None:
+        if self._draining:
+            self._drained.add(outcome.task.workflow_id)
         self.tell(outcome.task.workflow_id, msg.ActivityDone(outcome))
 
     def _deliver_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
@@ -352,9 +356,13 @@ class Engine(WorkflowInteractions):
         except TypeError as exc:
             raise InvalidInput(str(exc)) from None
         check_start_input(definition, arg)
-        workflow_id = workflow_id or new_id()
+        if workflow_id is None:
+            workflow_id = new_id()  # only when none is given: an empty id is an error
         if not 0 < len(workflow_id) <= WORKFLOW_ID_MAX_LENGTH:
-            raise InvalidInput("workflow_id must be 1 to 255 characters")
+            raise InvalidInput(
+                f"workflow_id must be 1 to {WORKFLOW_ID_MAX_LENGTH} characters,"
+                f" got {len(workflow_id)}"
+            )
         attributes = start_attributes(
             namespace, search_attributes or {}, self.schema, package_version
         )
@@ -441,10 +449,12 @@ class Engine(WorkflowInteractions):
     def cancel(
         self, workflow_id: str, reason: str | None = None, *, terminate: bool = False
     ) -> None:
-        """Record WorkflowCancelled, then stop its timers and activities.
+        """Request a cancel: record WorkflowCancelRequested and stop its timers and activities.
 
         The workflow code then sees ``workflow.CancelledError`` where it waits and may run
-        compensation before it ends; ``terminate=True`` gives it no further step.
+        compensation; the run ends when the code does: Cancelled if the cancellation
+        propagates out of it, Completed if it returns. ``terminate=True`` records
+        WorkflowCancelled at once and gives the code no further step.
         """
         self._require_running(workflow_id)
         self._ask(workflow_id, msg.CancelRun(reason or "cancelled", terminate))
@@ -577,23 +587,42 @@ class Engine(WorkflowInteractions):
         return self.residency.sweep()
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        """Stop everything; no engine thread outlives this call."""
+    def shutdown(self, drain_seconds: float | None = None) -> None:
+        """Drain, then stop everything.
+
+        New starts are refused and no new activity attempt begins; attempts already
+        running get ``drain_seconds`` (default: the ``drain_seconds`` setting, 30 s) to
+        finish, and their outcomes are recorded before the workflows stop. An attempt
+        still running after that is abandoned: its outcome is not recorded and recovery
+        runs it again. Its thread (Python cannot kill one) is the only one that may
+        outlive this call.
+        """
         if self._closed:
             return
+        self._draining = True
         if self.schedules is not None:
             self.schedules.stop()  # no new ticks while the rest winds down
+        self.timers.close()  # rows stay in the store: the next engine arms them
+        window = self.settings.drain_seconds if drain_seconds is None else drain_seconds
+        drained = self.executor.drain(window)
+        self._await_recorded(self._drained)
         self._closed = True
         self._sweeper.cancel()
-        self.timers.close()
         self.ops.close()
-        self.executor.shutdown(wait=True)
+        self.executor.shutdown(wait=drained)
         with contextlib.suppress(pykka.ActorDeadError):
             self.supervisor.stop(timeout=60)
         self.dispatcher.close()
         self.writer.close()
         self.clock.close()
         self.store.close()
+
+    def _await_recorded(self, workflow_ids: set[str]) -> None:
+        """Wait until each workflow has handled the outcomes it was told of (they come
+        before a Ping in its mailbox, and an actor records an outcome before it goes on)."""
+        for workflow_id in list(workflow_ids):
+            with contextlib.suppress(pykka.ActorDeadError, pykka.Timeout, Unavailable):
+                self.residency.ref_for(workflow_id).ask(msg.Ping(), timeout=30)
 
     def __enter__(self) -> Engine:
         return self

@@ -140,7 +140,7 @@ def _compensated(segment: list[ev.Event]) -> bool:
     """Did the code issue commands after its run was cancelled (compensation)?"""
     cancelled = False
     for event in segment:
-        if isinstance(event, ev.WorkflowCancelled):
+        if isinstance(event, ev.WorkflowCancelRequested | ev.WorkflowCancelled):
             cancelled = True
         elif cancelled and isinstance(
             event, ev.ActivityScheduled | ev.TimerStarted | ev.ChildWorkflowStarted | ev.SignalSent

@@ -83,8 +83,8 @@ class RunUpdate:
 
 @dataclass(frozen=True)
 class CancelRun:
-    """Ask: record WorkflowCancelled, tear down timers and activities, then let the code
-    compensate (unless ``terminate``: then the code gets no further step)."""
+    """Ask: record WorkflowCancelRequested, tear down timers and activities, then let the
+    code compensate and end (``terminate``: record WorkflowCancelled, no further step)."""
 
     reason: str
     terminate: bool = False

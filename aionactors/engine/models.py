@@ -128,4 +128,8 @@ class EngineSettings(BaseModel):
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
     package_limits: ExtractionLimits = Field(default_factory=ExtractionLimits)
     """Ceilings for deployed package archives (size, inflated size, files, ratio)."""
+    drain_seconds: float = Field(30.0, ge=0)
+    """How long :meth:`Engine.shutdown` lets running activity attempts finish and record
+    their outcomes (as the reference system's drain); attempts still running after it are
+    left to recovery, which runs them again (at-least-once)."""
 

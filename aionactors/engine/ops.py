@@ -24,11 +24,13 @@ from aionactors.core.payload import WorkflowError
 from aionactors.core.status import FINAL_EVENT_TYPES, current_lease_terminal
 from aionactors.engine import messages as msg
 from aionactors.workflow.commands import ParentClosePolicy, StartChild
+from aionactors.workflow.errors import WorkflowAlreadyStarted
 
 if TYPE_CHECKING:
     from aionactors.engine.engine import Engine
 
 _log = logging.getLogger(__name__)
+_START_ATTEMPTS = 3
 
 
 class EngineOps:
@@ -78,7 +80,12 @@ class EngineOps:
     def _ensure_child(
         self, parent_id: str, namespace: str, command: StartChild, version: str | None
     ) -> None:
-        """Start the child exactly once; if it already ended, tell the parent how."""
+        """Start the child exactly once; if it already ended, tell the parent how.
+
+        The id may be held by a workflow that is not this parent's child: a running one
+        makes the start fail (WorkflowAlreadyStarted); a finished one is followed by a
+        fresh run, this parent's child.
+        """
         try:
             self._start_child(parent_id, namespace, command, version)
         finally:
@@ -88,8 +95,19 @@ class EngineOps:
         self, parent_id: str, namespace: str, command: StartChild, version: str | None
     ) -> None:
         engine, child_id = self._engine, command.child_workflow_id
-        summary = engine.store.get_summary(child_id)
-        if summary is None:
+        for _ in range(_START_ATTEMPTS):  # a start lost to a concurrent one looks again
+            summary = engine.store.get_summary(child_id)
+            if summary is not None and summary.parent == parent_id:
+                self._report_if_ended(parent_id, child_id)  # ours: started before
+                return
+            if summary is not None and not summary.status.is_terminal:
+                self._refuse_child(
+                    parent_id,
+                    child_id,
+                    f"workflow id {child_id!r} is held by a running workflow"
+                    f" ({summary.workflow_type}) that is not a child of {parent_id!r}",
+                )
+                return
             try:
                 engine.start_workflow(
                     command.workflow_type,
@@ -100,15 +118,24 @@ class EngineOps:
                     package_version=version,
                 )
                 return
-            except AlreadyExists:
-                pass  # started concurrently: that start counts
+            except AlreadyExists as exc:
+                if summary is not None and summary.namespace != namespace:
+                    self._refuse_child(parent_id, child_id, exc.message)
+                    return
             except AionError as exc:  # e.g. the child's type is not registered here
                 error = WorkflowError(message=exc.message, type=exc.error_type)
                 engine.tell(parent_id, msg.ChildDone(child_id, error=error))
                 return
-        terminal = current_lease_terminal(engine.store.read_history(child_id))
+        self._refuse_child(parent_id, child_id, f"workflow id {child_id!r} is being started")
+
+    def _report_if_ended(self, parent_id: str, child_id: str) -> None:
+        terminal = current_lease_terminal(self._engine.store.read_history(child_id))
         if terminal is not None and terminal.type in FINAL_EVENT_TYPES:
-            engine.tell(parent_id, msg.ChildDone.of(child_id, terminal))
+            self._engine.tell(parent_id, msg.ChildDone.of(child_id, terminal))
+
+    def _refuse_child(self, parent_id: str, child_id: str, message: str) -> None:
+        error = WorkflowError(message=message, type=WorkflowAlreadyStarted.ERROR_TYPE)
+        self._engine.tell(parent_id, msg.ChildDone(child_id, error=error))
 
     def _signal(self, workflow_id: str, name: str, payload: Any) -> None:
         try:

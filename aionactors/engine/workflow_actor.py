@@ -49,12 +49,14 @@ from aionactors.engine.recorder import EventSpec, Recorder
 from aionactors.engine.runtime import Runtime
 from aionactors.workflow.commands import (
     CancelTimer,
+    CancelWorkflow,
     Command,
     CompleteWorkflow,
     ContinueAsNew,
     FailWorkflow,
     ParentClosePolicy,
     RequestCancelActivity,
+    RequestCancelChild,
     ScheduleActivity,
     SignalExternal,
     StartChild,
@@ -72,7 +74,8 @@ from aionactors.workflow.updates import validate_update
 _log = logging.getLogger(__name__)
 
 COMPENSATING_ATTRIBUTE = "aion.compensating"
-"""Set while cancelled workflow code is still compensating, so recovery can find it."""
+"""Set by engines before cancel requests existed while cancelled code compensated (its
+status already said Cancelled); still read, so such a compensation finishes after an upgrade."""
 
 
 def deadline_timer(run_id: str) -> TimerId:
@@ -266,18 +269,20 @@ class WorkflowActor(PooledActor):
             raise QueryFailed(f"query {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
     def _on_cancel(self, reason: str, terminate: bool) -> None:
+        """Terminate: record the end now, the code gets no further step. Cancel: record the
+        request (and the teardown of its timers and activities); the code is told and the
+        run ends when the code does, so waiters see its compensation before the end."""
         driver = self._live()
-        specs: list[EventSpec] = [(ev.WorkflowCancelled, {"reason": reason})]
-        specs += teardown_events(driver)
         if terminate:
-            self._record_terminal(specs)
+            self._record_terminal(
+                [(ev.WorkflowCancelled, {"reason": reason}), *teardown_events(driver)]
+            )
             return
-        marking = {COMPENSATING_ATTRIBUTE: BoolValue(data=True)}
-        specs.append((ev.SearchAttributesUpdated, {"attributes": marking}))
-        recorded = self.recorder_().record(specs)
-        self.attributes = {**self.attributes, **marking}
+        if driver.cancel_requested is not None:
+            return  # already requested: the code is handling it
+        specs: list[EventSpec] = [(ev.WorkflowCancelRequested, {"reason": reason})]
+        recorded = self.recorder_().record([*specs, *teardown_events(driver)])
         self._stop_work()
-        self._close_children(driver)
 
         def compensate() -> None:  # the code sees CancelledError and may compensate
             for event in recorded:
@@ -443,11 +448,13 @@ class WorkflowActor(PooledActor):
             case StartChild(child_workflow_id=child_id):
                 version = driver.children[child_id].package_version
                 self.rt.ops.ensure_child(self.workflow_id, self.namespace, command, version)
+            case RequestCancelChild(child_workflow_id=child):
+                self.rt.ops.close_child(child, ParentClosePolicy.REQUEST_CANCEL)
             case SignalExternal(target_workflow_id=target, name=name, payload=payload):
                 self.rt.ops.send_signal(target, name, payload)
             case ContinueAsNew():
                 self._stop_work()  # the successor run starts clean; children carry on
-            case CompleteWorkflow() | FailWorkflow():
+            case CompleteWorkflow() | FailWorkflow() | CancelWorkflow():
                 self._stop_work()
                 self._after_code_ended()
 

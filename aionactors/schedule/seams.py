@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from aionactors.core.errors import AlreadyExists, NotRunning, WorkflowNotFound
+from aionactors.core.errors import AionError, AlreadyExists, NotRunning, WorkflowNotFound
 from aionactors.core.events import Event
 from aionactors.core.schedules import ScheduleConfig
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, SearchAttributes, StringValue
@@ -109,6 +109,8 @@ class EngineLike(Protocol):
 
     def add_commit_listener(self, listener: Callable[[Sequence[Event]], None]) -> None: ...
 
+    def result(self, workflow_id: str, timeout: float | None = None) -> Any: ...
+
 
 class _ClockTimer:
     def __init__(self, clock: Any) -> None:
@@ -156,6 +158,11 @@ class _EngineStarter:
         return StartedRun(handle.workflow_id, handle.run_id)
 
 
+CANCEL_WAIT_SECONDS = 10.0
+"""How long cancel_previous waits for a cancelled run's compensation before it starts the
+next run anyway (the previous run then stays current until it ends)."""
+
+
 class _EngineCanceller:
     def __init__(self, engine: EngineLike) -> None:
         self._engine = engine
@@ -164,6 +171,11 @@ class _EngineCanceller:
         # A run that ended on its own meanwhile has nothing left to cancel.
         with contextlib.suppress(NotRunning, WorkflowNotFound):
             self._engine.cancel(workflow_id, reason, terminate=terminate)
+        if not terminate:
+            # A cancel is a request: the run ends when its code has compensated. Wait for
+            # that (bounded), so the previous run has ended before the next one starts.
+            with contextlib.suppress(AionError):
+                self._engine.result(workflow_id, timeout=CANCEL_WAIT_SECONDS)
 
 
 class _EngineHistories:

@@ -45,6 +45,7 @@ from aionactors.workflow.errors import (
     ForeignAwaitError,
     NonDeterminismError,
     NotInWorkflowError,
+    WorkflowAlreadyStarted,
 )
 from aionactors.workflow.retry import RetryPolicy
 from aionactors.workflow.state import WorkflowInfo
@@ -60,6 +61,7 @@ __all__ = [
     "ParentClosePolicy",
     "RetryPolicy",
     "TimeoutError",
+    "WorkflowAlreadyStarted",
     "WorkflowDefinition",
     "WorkflowInfo",
     "continue_as_new",

@@ -118,6 +118,8 @@ def wait_condition(
 def _as_future(awaitable: Awaitable[Any], name: str) -> WorkflowFuture:
     if isinstance(awaitable, WorkflowFuture):
         return awaitable
+    if isinstance(awaitable, ChildWorkflowHandle):
+        return awaitable._result
     if isinstance(awaitable, Coroutine):
         return current().scheduler.spawn(awaitable, name).future
     raise TypeError(f"cannot wait on {awaitable!r}: pass workflow futures or coroutines")

@@ -69,6 +69,11 @@ class StartChild:
 
 
 @dataclass(frozen=True)
+class RequestCancelChild:
+    child_workflow_id: str
+
+
+@dataclass(frozen=True)
 class SignalExternal:
     target_workflow_id: str
     name: str
@@ -111,6 +116,13 @@ class RecordPatch:
     deprecated: bool = False
 
 
+@dataclass(frozen=True)
+class CancelWorkflow:
+    """The code let a requested cancellation propagate out of it: the run ends Cancelled."""
+
+    reason: str
+
+
 Command = (
     ScheduleActivity
     | RequestCancelActivity
@@ -119,6 +131,7 @@ Command = (
     | CompleteWorkflow
     | FailWorkflow
     | RecordPatch
+    | CancelWorkflow
 )
 
 
@@ -137,6 +150,8 @@ def describe(command: Command) -> str:
             return f"StartChild {child!r} {kind!r}"
         case SignalExternal(target_workflow_id=target, name=name):
             return f"SignalExternal {target!r} {name!r}"
+        case RequestCancelChild(child_workflow_id=child):
+            return f"RequestCancelChild {child!r}"
         case UpsertSearchAttributes():
             return "UpsertSearchAttributes"
         case ContinueAsNew():
@@ -149,4 +164,6 @@ def describe(command: Command) -> str:
             return f"CompleteUpdate {update_id!r}"
         case RecordPatch(change_id=change_id):
             return f"RecordPatch {change_id!r}"
+        case CancelWorkflow():
+            return "CancelWorkflow"
     return repr(command)  # pragma: no cover

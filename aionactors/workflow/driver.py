@@ -28,6 +28,7 @@ from aionactors.workflow import updates
 from aionactors.workflow.commands import (
     ActivityOptions,
     CancelTimer,
+    CancelWorkflow,
     Command,
     CompleteWorkflow,
     ContinueAsNew,
@@ -35,6 +36,7 @@ from aionactors.workflow.commands import (
     ParentClosePolicy,
     RecordPatch,
     RequestCancelActivity,
+    RequestCancelChild,
     ScheduleActivity,
     SignalExternal,
     StartChild,
@@ -50,6 +52,7 @@ from aionactors.workflow.errors import (
     ChildWorkflowFailure,
     ContinueAsNewRequest,
     NonDeterminismError,
+    WorkflowAlreadyStarted,
 )
 from aionactors.workflow.patches import PatchBook
 from aionactors.workflow.payloads import PayloadValidationError, call_types, to_json
@@ -62,7 +65,7 @@ from aionactors.workflow.state import (
     ensure_json,
 )
 
-Terminal = CompleteWorkflow | FailWorkflow | ContinueAsNew
+Terminal = CompleteWorkflow | FailWorkflow | CancelWorkflow | ContinueAsNew
 
 
 class WorkflowDriver:
@@ -86,7 +89,10 @@ class WorkflowDriver:
         self.children: dict[str, ChildState] = {}
         self.replaying = True
         self.terminal: Terminal | None = None
+        self.cancel_requested: str | None = None
+        """The reason of a recorded cancel request: the code is told, and may compensate."""
         self.cancelled = False
+        """Ended by the engine (terminate, or a history from before cancel requests)."""
         self.finished = False
         """True once the code has ended: terminal command issued, or stopped after a cancel."""
         self._unmatched: deque[Command] = deque()
@@ -205,7 +211,9 @@ class WorkflowDriver:
         if child_id in self.children:
             raise ValueError(f"child workflow id {child_id!r} is already used by this run")
         command = StartChild(ordinal, child_id, workflow_type, arg, policy)
-        future = WorkflowFuture(label=f"child {child_id}")
+        future = WorkflowFuture(
+            label=f"child {child_id}", on_cancel=lambda: self._cancel_child(child_id)
+        )
         self.children[child_id] = ChildState(command, future)
         self._issue(command)
         return child_id, future
@@ -215,6 +223,13 @@ class WorkflowDriver:
         if record:
             self._issue(RecordPatch(change_id, deprecated))
         return new_branch
+
+    def _cancel_child(self, child_id: str) -> None:
+        """The wait on the child was cancelled: send the child a cancel request (recorded)."""
+        state = self.children[child_id]
+        if not state.settled:
+            state.settled = True
+            self._issue(RequestCancelChild(child_id))
 
     def signal_external(self, workflow_id: str, name: str, payload: Any) -> None:
         payload = ensure_json(to_json(payload), f"payload of signal {name!r}")
@@ -248,7 +263,7 @@ class WorkflowDriver:
         with running(self):
             self.scheduler.run_until_quiescent()
         failed_handler = next(
-            (t for t in self._handlers if t.future.done() and t.future.exception()), None
+            (t for t in self._handlers if t.future.done() and self._failure_of(t.future)), None
         )
         if failed_handler is not None:
             self._finish(FailWorkflow(_error_of(failed_handler.future.exception())))
@@ -256,10 +271,19 @@ class WorkflowDriver:
             error = self._root.future.exception()
             if isinstance(error, ContinueAsNewRequest):
                 self._finish(ContinueAsNew(error.input, error.workflow_type))
+            elif isinstance(error, CancelledError) and self.cancel_requested is not None:
+                self._finish(CancelWorkflow(self.cancel_requested))
             elif error is not None:
                 self._finish(FailWorkflow(_error_of(error)))
             else:
                 self._complete(self._root.future.result())
+
+    def _failure_of(self, future: WorkflowFuture) -> BaseException | None:
+        """A handler's error, unless it is the requested cancellation reaching it."""
+        error = future.exception()
+        if isinstance(error, CancelledError) and self.cancel_requested is not None:
+            return None
+        return error
 
     def _complete(self, result: Any) -> None:
         try:
@@ -397,10 +421,24 @@ class WorkflowDriver:
         if isinstance(head, kind):
             self._unmatched.popleft()
 
+    def _on_cancel_requested(self, event: ev.WorkflowCancelRequested) -> None:
+        """A cancel was requested: its timers and activities were torn down in the same
+        append; the code sees CancelledError where it waits, may compensate, and ends."""
+        if self.cancel_requested is None:
+            self.cancel_requested = event.reason or "cancelled"
+            self._cancel_everything()
+
     def _on_cancelled(self, event: ev.WorkflowCancelled) -> None:
-        """The run is cancelled: its timers and activities were torn down in the same append;
-        the code sees CancelledError where it waits and may compensate before it ends."""
+        """The run ended Cancelled: the code's own end (it let the cancellation out), or the
+        engine's (terminate; histories from before cancel requests: the code may compensate)."""
+        head = self._unmatched[0] if self._unmatched else None
+        if isinstance(head, CancelWorkflow):
+            self._unmatched.popleft()
+            return
         self.cancelled = True
+        self._cancel_everything()
+
+    def _cancel_everything(self) -> None:
         for state in self.activities.values():
             state.settled = True
         for timer in self.timers.values():
@@ -441,7 +479,12 @@ class WorkflowDriver:
         state = self._child(event, event.child_workflow_id)
         if not state.settled:
             state.settled = True
-            state.future.set_exception(ChildWorkflowFailure(event.child_workflow_id, event.error))
+            failure = (
+                WorkflowAlreadyStarted
+                if event.error.type == WorkflowAlreadyStarted.ERROR_TYPE
+                else ChildWorkflowFailure
+            )
+            state.future.set_exception(failure(event.child_workflow_id, event.error))
 
     def _on_child_cancelled(self, event: ev.ChildWorkflowCancelled) -> None:
         state = self._child(event, event.child_workflow_id)
@@ -450,6 +493,15 @@ class WorkflowDriver:
             state.future.set_exception(
                 CancelledError(f"child workflow {event.child_workflow_id!r} cancelled")
             )
+
+    def _on_child_cancel_requested(self, event: ev.ChildWorkflowCancelRequested) -> None:
+        self._match(
+            event,
+            lambda c: (
+                isinstance(c, RequestCancelChild)
+                and c.child_workflow_id == event.child_workflow_id
+            ),
+        )
 
     def _on_signal_sent(self, event: ev.SignalSent) -> None:
         self._match(
@@ -486,10 +538,12 @@ class WorkflowDriver:
         "WorkflowFailed": _on_terminal,
         "WorkflowContinuedAsNew": _on_terminal,
         "WorkflowCancelled": _on_cancelled,
+        "WorkflowCancelRequested": _on_cancel_requested,
         "ChildWorkflowStarted": _on_child_started,
         "ChildWorkflowCompleted": _on_child_completed,
         "ChildWorkflowFailed": _on_child_failed,
         "ChildWorkflowCancelled": _on_child_cancelled,
+        "ChildWorkflowCancelRequested": _on_child_cancel_requested,
         "SignalSent": _on_signal_sent,
         "PatchRecorded": _on_patch,
         "SearchAttributesUpdated": _on_attributes,

@@ -33,6 +33,16 @@ class ChildWorkflowFailure(Exception):
         self.error = error
 
 
+class WorkflowAlreadyStarted(ChildWorkflowFailure):
+    """A child could not start: another running workflow holds its id (as Temporal's).
+
+    Raised where the parent awaits the child; a ChildWorkflowFailure, so code that
+    handles a child's failure handles this too.
+    """
+
+    ERROR_TYPE = "WorkflowAlreadyStarted"
+
+
 class ContinueAsNewRequest(BaseException):
     """Raised by ``workflow.continue_as_new`` to end the run; the driver records the successor."""
 
@@ -53,6 +63,12 @@ class NonDeterminismError(Exception):
 
 class ForeignAwaitError(RuntimeError):
     """Workflow code awaited something the deterministic driver cannot run (asyncio, I/O)."""
+
+
+FOREIGN_AWAIT_ADVICE = (
+    "use workflow.sleep for time, workflow.wait_condition to wait for state,"
+    " workflow.gather/race/timeout to combine them, and activities for all I/O"
+)
 
 
 class NotInWorkflowError(RuntimeError):

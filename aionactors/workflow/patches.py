@@ -16,7 +16,8 @@ from aionactors.core import events as ev
 
 _COMMAND_EVENTS = frozenset({
     "ActivityScheduled", "ChildWorkflowStarted", "SignalSent", "PatchRecorded",
-    "WorkflowCompleted", "WorkflowFailed", "WorkflowContinuedAsNew", "UpdateCompleted",
+    "WorkflowCompleted", "WorkflowFailed", "WorkflowContinuedAsNew", "WorkflowCancelled",
+    "UpdateCompleted", "ChildWorkflowCancelRequested",
 })  # fmt: skip
 """Events that record a command of the code (timers and attributes are told apart below)."""
 

@@ -2,8 +2,8 @@
 
 ``WorkflowReopened`` names the activities whose terminal failure is to be
 retried. Replay then treats those failures as non-final (the attempt trail goes
-on), and skips the WorkflowFailed / WorkflowCancelled it reopened and the
-cancel's teardown, so timers retired by the cancel are armed again and
+on), and skips the WorkflowFailed / WorkflowCancelled it reopened, the cancel
+request and the cancel's teardown, so timers retired by the cancel are armed again and
 activities it cancelled are dispatched again. Pure: history in, history out.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from aionactors.core import events as ev
 from aionactors.core.payload import ActivityErrorKind
 
-_UNDONE = ("WorkflowFailed", "WorkflowCancelled", "WorkflowTimedOut")
+_UNDONE = ("WorkflowFailed", "WorkflowCancelRequested", "WorkflowCancelled", "WorkflowTimedOut")
 
 
 def effective_segment(segment: Sequence[ev.Event]) -> list[ev.Event]:

@@ -12,7 +12,12 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
-from aionactors.workflow.errors import CancelledError, ContinueAsNewRequest, ForeignAwaitError
+from aionactors.workflow.errors import (
+    FOREIGN_AWAIT_ADVICE,
+    CancelledError,
+    ContinueAsNewRequest,
+    ForeignAwaitError,
+)
 
 _PENDING, _DONE, _FAILED = "pending", "done", "failed"
 
@@ -125,8 +130,7 @@ class Task:
         if not isinstance(yielded, WorkflowFuture):
             problem = ForeignAwaitError(
                 f"workflow code awaited {yielded!r}, which the deterministic driver cannot run;"
-                " use workflow.sleep, workflow.execute_activity or workflow.wait_condition"
-                " (all I/O belongs in activities)"
+                f" {FOREIGN_AWAIT_ADVICE}"
             )
             self._scheduler.schedule(self, problem)
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,16 @@ class CrashingStore(_SQLiteStore):
 def open_engine(path: Path, clock: ManualClock | None = None, **kwargs: Any) -> Engine:
     store = kwargs.pop("store", None) or SQLiteStore(path)
     return Engine.open(store, clock=clock or ManualClock(), **kwargs)
+
+
+def checked(engine: Engine) -> Iterator[Engine]:
+    """For a fixture (``yield from checked(...)``): after the test every history must
+    replay through its code, then the engine shuts down."""
+    yield engine
+    try:
+        assert_histories_replay(engine)
+    finally:
+        engine.shutdown()
 
 
 def assert_histories_replay(engine: Engine) -> int:

@@ -105,26 +105,20 @@ def test_child_failure_is_raised_in_the_parent_which_compensates(engine) -> None
     assert any(e.type == "ChildWorkflowFailed" for e in engine.history("order-2"))
 
 
-def test_cancel_lets_the_saga_compensate_and_closes_its_child(engine, watch) -> None:
+def test_cancel_lets_the_saga_compensate_and_its_return_completes_the_run(engine, watch) -> None:
     engine.start_workflow(lw.Order, {"id": "o3"}, workflow_id="order-3")
     watch.has("ship-o3", "TimerStarted")
     engine.cancel("order-3", "customer changed their mind")
-    with pytest.raises(WorkflowCancelledError, match="customer changed their mind"):
-        engine.result("order-3", timeout=20)
-    history = watch.until(
-        "order-3",
-        lambda h: (
-            any(e.type == "ActivityCompleted" and e.activity_id == 1 for e in h)
-            and h[-1].type == "SearchAttributesUpdated"
-        ),
-    )
-    types = [e.type for e in history]
-    cancelled_at = types.index("WorkflowCancelled")
-    assert "ActivityScheduled" in types[cancelled_at:]  # the compensation ran after the cancel
+    # The saga catches the cancellation, releases its reservation and returns: Completed,
+    # and result() wakes only once the compensation is recorded.
+    assert engine.result("order-3", timeout=20) == {"compensated": "released reservation-o3"}
+    types = [e.type for e in engine.history("order-3")]
+    requested_at = types.index("WorkflowCancelRequested")
+    assert "ActivityScheduled" in types[requested_at:]  # the compensation ran after the request
+    assert types[-1] == "WorkflowCompleted" and "WorkflowCancelled" not in types
     assert lw.CALLS["release:reservation-o3"] == 1
-    assert engine.describe("order-3").summary.status == WorkflowStatus.CANCELLED
-    assert engine.describe("order-3").summary.search_attributes["aion.compensating"].data is False
-    watch.has("ship-o3", "WorkflowCancelled")  # parent-close policy: terminate
+    assert engine.describe("order-3").summary.status == WorkflowStatus.COMPLETED
+    watch.has("ship-o3", "WorkflowCancelled")  # the awaited child was cancelled too
     assert engine.describe("ship-o3").summary.status == WorkflowStatus.CANCELLED
     with pytest.raises(NotRunning):
         engine.cancel("order-3")
@@ -132,23 +126,19 @@ def test_cancel_lets_the_saga_compensate_and_closes_its_child(engine, watch) -> 
 
 def test_compensation_interrupted_by_an_engine_restart_finishes_after_it(tmp_path) -> None:
     clock, path = ManualClock(), tmp_path / "saga.db"
-    with lifecycle_engine(path, clock) as first:
+    # No drain window: the held compensation is abandoned at once, as if the engine died.
+    with lifecycle_engine(path, clock, drain_seconds=0) as first:
         watch = CommitWatch(first)
         first.start_workflow(lw.Order, {"id": "o4"}, workflow_id="order-4")
         watch.has("ship-o4", "TimerStarted")
         lw.HOLD_RELEASE.set()  # the compensation will hang until this engine goes away
         first.cancel("order-4", "stop")
         assert lw.RELEASE_RUNNING.wait(20)
+        assert first.describe("order-4").summary.status == WorkflowStatus.RUNNING
     lw.HOLD_RELEASE.clear()
     with lifecycle_engine(path, clock) as second:
-        watch = CommitWatch(second)
-        history = watch.until(
-            "order-4",
-            lambda h: (
-                h[-1].type == "SearchAttributesUpdated"
-                and h[-1].attributes.get("aion.compensating").data is False
-            ),
-        )
+        assert second.result("order-4", timeout=20) == {"compensated": "released reservation-o4"}
+        history = second.history("order-4")
     released = [e for e in history if e.type == "ActivityCompleted" and e.activity_id == 1]
     assert len(released) == 1 and released[0].attempt == 2  # attempt 1 died with the engine
     assert lw.CALLS["release:reservation-o4"] == 2
