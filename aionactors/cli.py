@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
     serve.add_argument("--config", type=Path, help="TOML config file")
+    serve.add_argument(
+        "--log-format", choices=["text", "json"], help="text (default) or one JSON object a line"
+    )
     from transports.commands import add_schedule_commands, add_workflow_commands
 
     add_workflow_commands(commands)  # the client side of the server
@@ -50,11 +53,11 @@ def _serve(args: argparse.Namespace) -> int:
     # Imported here: the server stack is only needed by this command.
     from aionactors.core import AionError
     from transports.config import ConfigError, load_settings
-    from transports.serve import run
+    from transports.serve import StartupError, run
 
     overrides: dict[str, Any] = {
         name: value
-        for name in ("db", "host", "port", "load", "auth")
+        for name in ("db", "host", "port", "load", "auth", "log_format")
         if (value := getattr(args, name)) is not None
     }
     try:
@@ -64,15 +67,25 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_ERROR
     try:
         return run(config)
-    except (ImportError, ValueError, AionError) as exc:  # --load of a missing module, bad URL
+    except (ImportError, ValueError, AionError, StartupError) as exc:  # --load, URL, port
         print(f"aionactors serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+
+
+def _demo(url: str) -> int:
+    from aionactors.core import AionError
+
+    try:
+        return run_demo(url, out=sys.stdout)
+    except AionError as exc:  # a bad --db: unknown scheme, unreachable server, missing folder
+        print(f"aionactors demo: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
-        return run_demo(args.db, out=sys.stdout)
+        return _demo(args.db)
     if args.command == "serve":
         return _serve(args)
     if args.command in ("workflow", "schedule"):

@@ -42,6 +42,7 @@ from aionactors.core.visibility import (
     WorkflowSummary,
 )
 from aionactors.engine import messages as msg
+from aionactors.engine import oplog
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock, SystemClock
 from aionactors.engine.describe import pending_work
@@ -173,7 +174,7 @@ class Engine:
             engine_settings,
             schema,
         )
-        engine.recover()
+        oplog.timed_recovery(engine.recover)
         if engine.settings.schedules:
             engine.schedules = Schedules.start(engine)
         return engine
