@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,11 @@ EXIT_CONFIG_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from transports.commands import add_client_options
+
     parser = argparse.ArgumentParser(prog="aionactors", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"aionactors {_version()}")
+    add_client_options(parser, nested=False)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo", help="run a checkout workflow end to end and show its history"
@@ -47,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_workflow_commands(commands)  # the client side of the server
     add_schedule_commands(commands)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("aionactors")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -83,6 +96,15 @@ def _demo(url: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:  # `aionactors workflow list | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        return 0
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         return _demo(args.db)

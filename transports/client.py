@@ -143,6 +143,10 @@ class AionClient:
     async def cancel(self, workflow_id: str, reason: str | None = None) -> None:
         await self._post("/workflows/cancel", {"workflow_id": workflow_id, "reason": reason})
 
+    async def terminate(self, workflow_id: str, reason: str | None = None) -> None:
+        """End the run at once, without compensation."""
+        await self._post("/workflows/terminate", {"workflow_id": workflow_id, "reason": reason})
+
     async def reopen(self, workflow_id: str) -> dict[str, str]:
         return await self._post("/workflows/reopen", {"workflow_id": workflow_id})
 
