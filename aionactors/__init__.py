@@ -11,6 +11,18 @@ from aionactors.core import (
     WorkflowStatus,
     WorkflowSummary,
 )
+from aionactors.core.search import (  # search-attribute predicates and values
+    BoolValue,
+    Contains,
+    DatetimeValue,
+    Equals,
+    FloatValue,
+    GreaterThan,
+    IntValue,
+    KeywordListValue,
+    LessThan,
+    StringValue,
+)
 from aionactors.engine import (
     Engine,
     ManualClock,
@@ -27,7 +39,17 @@ from aionactors.workflow import ActivityFailure, RetryPolicy
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - the search names kept in one block for an easy merge
+    "BoolValue",
+    "Contains",
+    "DatetimeValue",
+    "Equals",
+    "FloatValue",
+    "GreaterThan",
+    "IntValue",
+    "KeywordListValue",
+    "LessThan",
+    "StringValue",
     "ActivityFailure",
     "AionError",
     "Engine",
