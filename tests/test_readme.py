@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.transports.processes import free_port
+from tests.transports.processes import free_port, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -111,12 +110,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     line = process.stdout.readline().strip()
     assert line.startswith("aionactors listening on http://"), line
     yield f"http://127.0.0.1:{port}"
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_server(process)
 
 
 def test_the_readme_has_runnable_blocks() -> None:

@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.transports.processes import ROOT, start_server
+from tests.transports.processes import ROOT, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     process, url = start_server(tmp_path_factory.mktemp("cli") / "cli.db")
     yield url
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_server(process)
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.transports.test_serve import LISTENING, ROOT, server_environment
+from tests.transports.processes import listening_url
+from tests.transports.test_serve import ROOT, server_environment
 
 DRAIN_SECONDS = 3.0
 
@@ -79,11 +80,7 @@ async def test_drain_answers_503_logs_events_and_ends_within_one_timeout(tmp_pat
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
-        match = LISTENING.match(line)
-        assert match, f"unexpected first line {line!r}"
-        base = match.group(1)
+        base = await listening_url(process)
         async with aiohttp.ClientSession(base) as session:
             async with session.post(
                 "/workflows/start",
