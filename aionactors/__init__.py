@@ -14,6 +14,18 @@ from aionactors.core import (
     WorkflowStatus,
     WorkflowSummary,
 )
+from aionactors.core.search import (  # search-attribute predicates and values
+    BoolValue,
+    Contains,
+    DatetimeValue,
+    Equals,
+    FloatValue,
+    GreaterThan,
+    IntValue,
+    KeywordListValue,
+    LessThan,
+    StringValue,
+)
 from aionactors.engine import (
     DeployOutcome,
     Engine,
@@ -37,7 +49,17 @@ from aionactors.workflow import ActivityFailure, RetryPolicy, WorkflowAlreadySta
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - the search names kept in one block for an easy merge
+    "BoolValue",
+    "Contains",
+    "DatetimeValue",
+    "Equals",
+    "FloatValue",
+    "GreaterThan",
+    "IntValue",
+    "KeywordListValue",
+    "LessThan",
+    "StringValue",
     "ActivityFailure",
     "AionError",
     "DeployDenied",

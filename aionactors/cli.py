@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,11 @@ EXIT_CONFIG_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from transports.commands import add_client_options
+
     parser = argparse.ArgumentParser(prog="aionactors", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"aionactors {_version()}")
+    add_client_options(parser, nested=False)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo", help="run a checkout workflow end to end and show its history"
@@ -47,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
     serve.add_argument("--config", type=Path, help="TOML config file")
+    serve.add_argument(
+        "--log-format", choices=["text", "json"], help="text (default) or one JSON object a line"
+    )
     from transports.commands import add_schedule_commands, add_workflow_commands
     from transports.package_commands import add_package_commands
 
@@ -59,15 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return metadata.version("aionactors")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
 def _serve(args: argparse.Namespace) -> int:
     # Imported here: the server stack is only needed by this command.
     from aionactors.core import AionError
     from transports.config import ConfigError, load_settings
-    from transports.serve import run
+    from transports.serve import StartupError, run
 
     overrides: dict[str, Any] = {
         name: value
-        for name in ("db", "host", "port", "load", "packages", "auth")
+        for name in ("db", "host", "port", "load", "packages", "auth", "log_format")
         if (value := getattr(args, name)) is not None
     }
     try:
@@ -77,15 +93,34 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_ERROR
     try:
         return run(config)
-    except (ImportError, ValueError, AionError) as exc:  # --load of a missing module, bad URL
+    except (ImportError, ValueError, AionError, StartupError) as exc:  # --load, URL, port
         print(f"aionactors serve: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
 
+def _demo(url: str) -> int:
+    from aionactors.core import AionError
+
+    try:
+        return run_demo(url, out=sys.stdout)
+    except AionError as exc:  # a bad --db: unknown scheme, unreachable server, missing folder
+        print(f"aionactors demo: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:  # `aionactors workflow list | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        return 0
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
-        return run_demo(args.db, out=sys.stdout)
+        return _demo(args.db)
     if args.command == "serve":
         return _serve(args)
     if args.command == "replay":

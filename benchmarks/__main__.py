@@ -106,15 +106,31 @@ def _numbers(name: str) -> set[str]:
     return {number, "1-2"} if name == "throughput" else {number}
 
 
-def latest_rows() -> list[Row]:
-    latest = json.loads((RESULTS / "latest.json").read_text())
-    rows: list[Row] = []
-    for entry in latest["workloads"].values():
-        rows += [r for r in entry["table"] if r not in rows]
+class NoResults(Exception):
+    """There is no full or ``--only`` run to print yet; the message says what to run."""
+
+
+def latest_rows(results: Path = RESULTS) -> list[Row]:
+    path = results / "latest.json"
+    if not path.is_file():
+        raise NoResults(
+            f"no results yet: {path} does not exist. Run `python -m benchmarks` (everything, "
+            "~9 min) or `python -m benchmarks --only replay` (one workload) first; "
+            "--smoke runs never write it."
+        )
+    try:
+        latest = json.loads(path.read_text())
+        rows: list[Row] = []
+        for entry in latest["workloads"].values():
+            rows += [r for r in entry["table"] if r not in rows]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise NoResults(
+            f"{path} is not a benchmark record ({exc!r}); run `python -m benchmarks` to rewrite it"
+        ) from None
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=__doc__.split("\n\n")[0],
@@ -142,10 +158,14 @@ def main() -> None:
     parser.add_argument(
         "--markdown", action="store_true", help="print latest.json's table as markdown, run nothing"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     if args.markdown:
-        print(markdown(latest_rows()))
+        try:
+            print(markdown(latest_rows()))
+        except NoResults as exc:
+            print(f"python -m benchmarks --markdown: {exc}", file=sys.stderr)
+            sys.exit(2)
         return
     sizes = Sizes.for_smoke() if args.smoke else Sizes()
     overrides = {

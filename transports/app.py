@@ -21,6 +21,7 @@ from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
 from transports.config import ServerConfig
 from transports.console_routes import console_routes
+from transports.drain import drain_middleware, install_drain
 from transports.errors import Handler, error_middleware
 from transports.jwt import JwtVerifier
 from transports.message_routes import message_routes
@@ -84,9 +85,10 @@ def create_app(
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[_metrics_middleware, error_middleware, _auth_middleware],
+        middlewares=[_metrics_middleware, error_middleware, drain_middleware, _auth_middleware],
     )
     app[STATE] = state
+    install_drain(app)
     public = {route.path for route in state.routes if route.public}
     app[_PUBLIC] = frozenset(public)
     for route in state.routes:

@@ -158,6 +158,10 @@ class AionClient:
         body = {"workflow_id": workflow_id, "reason": reason, "run_id": run_id}
         await self._post("/workflows/cancel", body)
 
+    async def terminate(self, workflow_id: str, reason: str | None = None) -> None:
+        """End the run at once, without compensation."""
+        await self._post("/workflows/terminate", {"workflow_id": workflow_id, "reason": reason})
+
     async def reopen(self, workflow_id: str) -> dict[str, str]:
         return await self._post("/workflows/reopen", {"workflow_id": workflow_id})
 

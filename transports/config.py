@@ -28,6 +28,8 @@ from aionactors.store import DEFAULT_URL
 
 ENV_PREFIX = "AIONACTORS_"
 _ENV_IGNORED_PREFIX = "AIONACTORS_TEST_"
+CLIENT_ENV_VARIABLES = frozenset({"AIONACTORS_SERVER", "AIONACTORS_NAMESPACE", "AIONACTORS_TOKEN"})
+"""The CLI client's own variables (``aionactors workflow ...``): serve ignores them."""
 
 
 class ServerConfig(BaseModel):
@@ -54,6 +56,7 @@ class ServerConfig(BaseModel):
     send_timeout_seconds: float = Field(30.0, gt=0, description="a stuck socket is dropped")
     drain_timeout_seconds: float = Field(30.0, ge=0)
     engine_threads: int = Field(64, ge=4, description="worker threads for engine calls")
+    log_format: Literal["text", "json"] = Field("text", description="json: one object per line")
     engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @model_validator(mode="after")
@@ -110,6 +113,8 @@ def _reject_unknown_env(environ: Mapping[str, str]) -> None:
     unknown = []
     for name in environ:
         if not name.startswith(ENV_PREFIX) or name.startswith(_ENV_IGNORED_PREFIX):
+            continue
+        if name in CLIENT_ENV_VARIABLES:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         top, _, nested = key.partition("__")

@@ -99,15 +99,21 @@ async def query_workflow(request: web.Request) -> web.Response:
     return _ok({"result": result})
 
 
-async def cancel_workflow(request: web.Request) -> web.Response:
+async def cancel_workflow(request: web.Request, *, terminate: bool = False) -> web.Response:
     body = await read_body(request, m.ReasonRequest)
     state = state_of(request)
     summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
     await state.access.require_run(summary, body.run_id, latest=True)
     started = time.perf_counter()
-    await state.engine.cancel_async(body.workflow_id, body.reason)
-    state.metrics.durable_ack.observe(time.perf_counter() - started, operation="cancel")
+    await state.engine.cancel_async(body.workflow_id, body.reason, terminate=terminate)
+    operation = "terminate" if terminate else "cancel"
+    state.metrics.durable_ack.observe(time.perf_counter() - started, operation=operation)
     return _ok({})
+
+
+async def terminate_workflow(request: web.Request) -> web.Response:
+    """Cancel without compensation: the terminal event is recorded before the run stops."""
+    return await cancel_workflow(request, terminate=True)
 
 
 async def workflow_result_route(request: web.Request) -> web.Response:
@@ -220,6 +226,9 @@ def workflow_routes(engine: object) -> list[RouteSpec]:
                   "Query a running workflow's live state", m.QueryResponse, m.QueryRequest,
                   errors=owned),
         RouteSpec("POST", "/workflows/cancel", cancel_workflow, "Cancel a workflow",
+                  m.EmptyResponse, m.ReasonRequest, errors=(*owned, "not_running")),
+        RouteSpec("POST", "/workflows/terminate", terminate_workflow,
+                  "Terminate a workflow (no compensation)",
                   m.EmptyResponse, m.ReasonRequest, errors=(*owned, "not_running")),
         RouteSpec("POST", "/workflows/result", workflow_result_route,
                   "A workflow's outcome, waiting up to wait_ms for it",

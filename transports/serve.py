@@ -1,20 +1,24 @@
 """``aionactors serve``: open the engine, serve the app, drain on SIGTERM.
 
-The first SIGTERM/SIGINT drains: starts answer 503 ``unavailable``, the
-listener closes, requests in flight finish (up to ``drain_timeout_seconds``),
-streams end with an ``unavailable`` frame, then the engine shuts down, which
-lets running activities finish and commits what is queued: every
-acknowledged operation is durable and the exit code is 0. Anything still
-running after the timeout is left to recovery on the next start (as after a
-crash). A second signal exits at once with 130.
+The port is bound before the store is opened, so a busy port creates nothing.
+The first SIGTERM/SIGINT drains: the listener stays open and every new request
+is answered 503 ``unavailable`` (ShuttingDown), requests in flight finish, then
+the engine shuts down, which lets running activities finish and commits what is
+queued; then the listener closes and streams end with an ``unavailable`` frame.
+Every acknowledged operation is durable and the exit code is 0. One deadline,
+``drain_timeout_seconds``, covers the whole drain: whatever is still running
+then is logged and left to recovery on the next start (as after a crash). A
+second signal exits at once with 130.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
@@ -24,37 +28,58 @@ from aiohttp import web
 from aionactors import Engine
 from transports.app import create_app
 from transports.config import ServerConfig
+from transports.drain import IN_FLIGHT
+from transports.logs import configure_logging
 from transports.state import STATE
 
 _log = logging.getLogger("aionactors.serve")
 
 EXIT_INTERRUPTED = 130
+_CLOSE_GRACE_SECONDS = 5.0
+"""After the drain only stream sockets remain; they get this long to close."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket first, so a busy port fails before any store is created."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+class StartupError(Exception):
+    """The server cannot start; the message is the one line the operator sees."""
 
 
 async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     """Run until a signal; returns the exit code."""
     out = out or sys.stdout
     loop = asyncio.get_running_loop()
+    sock = listen(config.host, config.port)
     executor = ThreadPoolExecutor(config.engine_threads, thread_name_prefix="aionactors-call")
     loop.set_default_executor(executor)
     if os.getcwd() not in sys.path:  # --load names modules relative to where we run, as uvicorn
         sys.path.insert(0, os.getcwd())
-    engine = await asyncio.to_thread(
-        Engine.open,
-        config.db,
-        load_modules=config.load,
-        packages=config.packages,
-        **config.engine.model_dump(),
-    )
+    try:
+        engine = await asyncio.to_thread(
+            Engine.open,
+            config.db,
+            load_modules=config.load,
+            packages=config.packages,
+            **config.engine.model_dump(),
+        )
+    except BaseException:
+        sock.close()
+        raise
     app = create_app(engine, config)
     state = app[STATE]
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(
-        runner, config.host, config.port, shutdown_timeout=config.drain_timeout_seconds
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=_CLOSE_GRACE_SECONDS
     )
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    host, port = sock.getsockname()[:2]
     print(f"aionactors listening on http://{host}:{port}", file=out, flush=True)
 
     stop = asyncio.Event()
@@ -64,7 +89,7 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
             _log.warning("second signal: exiting now")
             os._exit(EXIT_INTERRUPTED)
         _log.info("signal %s: draining", signal.Signals(signum).name)
-        state.draining = True
+        state.draining = True  # new requests get 503 unavailable from here on
         engine.drain()
         stop.set()
 
@@ -72,28 +97,31 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
         loop.add_signal_handler(signum, on_signal, signum)
     await stop.wait()
 
-    await runner.cleanup()
-    shutdown = asyncio.ensure_future(asyncio.to_thread(engine.shutdown))
-    try:
-        async with asyncio.timeout(config.drain_timeout_seconds):
-            await asyncio.shield(shutdown)
-    except TimeoutError:
+    # One deadline for the whole drain: requests in flight, then the engine's shutdown.
+    deadline = loop.time() + config.drain_timeout_seconds
+    drained = await app[IN_FLIGHT].wait_idle(deadline - loop.time())
+    if drained:
+        shutdown = asyncio.ensure_future(asyncio.to_thread(engine.shutdown))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(deadline - loop.time(), 0.0)):
+                await asyncio.shield(shutdown)
+        drained = shutdown.done()
+    if not drained:
         _log.warning(
-            "work still running after %s s; recovery picks it up on the next start",
+            "work still running after %s s (%d request(s) in flight); "
+            "recovery picks it up on the next start",
             config.drain_timeout_seconds,
+            app[IN_FLIGHT].count,
         )
         sys.stdout.flush()
+        sys.stderr.flush()
         os._exit(0)  # engine threads are stuck in user code: do not wait for them at exit
+    await runner.cleanup()  # closes the listener and ends the streams
     executor.shutdown(wait=False)
     return 0
 
 
 def run(config: ServerConfig) -> int:
     """Blocking entry point for the CLI."""
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure_logging(config.log_format)
     return asyncio.run(serve(config))

@@ -50,6 +50,7 @@ from aionactors.core.events import (
 )
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.visibility import WorkflowSummary
+from aionactors.engine import oplog
 from supervision import ChildSpec, Restart, Supervisor
 
 _log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class Subscription:
             self._hub.remove(self)
             if isinstance(error, Lagged):
                 self._hub.lagged += 1
+                oplog.subscriber_lagged(self, error.message)
         self._wake()
 
     async def get(self) -> Published:

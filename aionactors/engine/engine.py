@@ -44,6 +44,7 @@ from aionactors.core.visibility import (
     WorkflowSummary,
 )
 from aionactors.engine import messages as msg
+from aionactors.engine import oplog
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
 from aionactors.engine.clock import Clock, SystemClock
 from aionactors.engine.deployments import PackageService
@@ -197,7 +198,7 @@ class Engine(WorkflowInteractions):
         except BaseException:
             engine.shutdown()
             raise
-        engine.recover()
+        oplog.timed_recovery(engine.recover)
         if engine.settings.schedules:
             engine.schedules = Schedules.start(engine)
         return engine

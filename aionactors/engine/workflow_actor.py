@@ -35,6 +35,7 @@ from aionactors.core.search import DEFAULT_NAMESPACE, BoolValue, SearchAttribute
 from aionactors.core.status import WorkflowStatus, last_run_segment, status_from_events
 from aionactors.core.visibility import attributes_of
 from aionactors.engine import messages as msg
+from aionactors.engine import oplog
 from aionactors.engine.activities import (
     ActivityAttemptFailed,
     ActivityOutcome,
@@ -352,6 +353,7 @@ class WorkflowActor(PooledActor):
         if not retry:
             final = error.model_copy(update={"kind": ActivityErrorKind.TERMINAL})
             self._apply_recorded([(ev.ActivityFailed, {**key, "error": final})])
+            oplog.activity_failed(task, final, retry_in=None)
             return
         attempt = task.attempt + 1
         failed, _ = self.recorder_().record(
@@ -363,6 +365,7 @@ class WorkflowActor(PooledActor):
         state.attempt = attempt
         # The backoff runs from the recorded failure, so it means the same whenever we get here.
         due = failed.recorded_at + timedelta(seconds=policy.delay_after(in_budget))
+        oplog.activity_failed(task, error, retry_in=policy.delay_after(in_budget))
         self._dispatch(state, attempt, delay=max((due - self.rt.clock.now()).total_seconds(), 0.0))
 
     def _on_timer(self, timer_id: TimerId, fire_at: datetime) -> None:
@@ -455,6 +458,7 @@ class WorkflowActor(PooledActor):
             case ContinueAsNew():
                 self._stop_work()  # the successor run starts clean; children carry on
             case CompleteWorkflow() | FailWorkflow() | CancelWorkflow():
+                oplog.code_ended(self.workflow_id, driver.started.run_id, command)
                 self._stop_work()
                 self._after_code_ended()
 
@@ -485,6 +489,7 @@ class WorkflowActor(PooledActor):
     def _record_terminal(self, specs: list[EventSpec]) -> None:
         """Record an engine-decided end (failure, timeout, terminate) and stop the run."""
         self.recorder_().record(specs)
+        oplog.terminal_recorded(self.workflow_id, self.driver and self.driver.started.run_id, specs)
         self._stop_work()
         if self.driver is not None:
             self.driver.finished = True

@@ -42,6 +42,7 @@ class PostgresStore(SqlEventStore):
             raise StoreError(f"invalid PostgreSQL DSN {dsn!r}: {exc}") from exc
         if schema and not _IDENTIFIER.fullmatch(schema):
             raise StoreError(f"PostgreSQL schema {schema!r} must be a plain SQL identifier")
+        _check_reachable(params)
         self._schema = schema
         self._search_path = f'SET LOCAL search_path TO "{schema}"'
         self._datastore = PostgresDatastore(
@@ -79,3 +80,15 @@ class PostgresStore(SqlEventStore):
 
     def close(self) -> None:
         self._datastore.close()
+
+
+def _check_reachable(params: dict[str, Any]) -> None:
+    """One direct connection first: the pool's retries would hide why it fails (a database
+    that does not exist, a refused connection, bad credentials) behind a timeout."""
+    import psycopg
+
+    try:
+        psycopg.connect(connect_timeout=5, **params).close()
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to PostgreSQL: {reason}") from None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -41,3 +44,25 @@ def start_server(db: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
     line = process.stdout.readline().strip()
     assert line.startswith("aionactors listening on http://"), line
     return process, line.rsplit(" ", 1)[-1]
+
+
+def stop_server(process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """SIGTERM (a drain), then SIGKILL if it has not exited within ``timeout``."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+LISTENING = re.compile(r"^aionactors listening on (http://127\.0\.0\.1:(\d+))$")
+
+
+async def listening_url(process: asyncio.subprocess.Process) -> str:
+    """Read the server's one 'listening' line; returns its base URL."""
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
+    match = LISTENING.match(line)
+    assert match, f"unexpected first line {line!r}"
+    return match.group(1)

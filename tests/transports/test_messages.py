@@ -245,7 +245,7 @@ async def test_openapi_documents_both_routes(url: str) -> None:
 async def cli(url: str, *args: str) -> tuple[int, Any]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "aionactors.cli", "workflow", "--server", url,
-        "--namespace", TENANT_A, *args,
+        "--namespace", TENANT_A, "--json", *args,
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import sys
 from pathlib import Path
 
 import aiohttp
 
+from tests.transports.processes import listening_url
+
 ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"^aionactors listening on (http://127\.0\.0\.1:(\d+))$")
 
 
 def server_environment() -> dict[str, str]:
@@ -31,11 +31,7 @@ async def test_serve_starts_answers_and_drains_on_sigterm(tmp_path) -> None:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
-        match = LISTENING.match(line)
-        assert match, f"unexpected first line {line!r}"
-        base = match.group(1)
+        base = await listening_url(process)
         async with aiohttp.ClientSession(base) as session:
             async with session.post(
                 "/workflows/start", json={"workflow_type": "greeter", "input": "proc"}
