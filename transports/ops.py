@@ -26,6 +26,9 @@ async def health_ready(request: web.Request) -> web.Response:
     state = state_of(request)
     if state.draining or state.engine.draining:
         raise Unavailable("the server is draining")
+    schedules = state.engine.schedules
+    if schedules is not None and not schedules.alive:
+        raise Unavailable("the schedule subsystem is down (its supervisor gave up)")
     try:
         async with asyncio.timeout(READY_TIMEOUT):
             await asyncio.to_thread(state.engine.store.head_position)
