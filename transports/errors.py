@@ -115,6 +115,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status >= 400:
             return error_response(_HttpError(exc.status, exc.reason))
         raise
+    except ConnectionError as exc:  # the client went away: ordinary, and nobody to answer
+        _log.info("client disconnected during %s %s: %s", request.method, request.path, exc)
+        return error_response(InvalidInput(f"the client disconnected: {exc}"))
     except Exception as exc:
         _log.exception("unexpected error serving %s %s", request.method, request.path)
         return error_response(AionError(f"internal error: {type(exc).__name__}"))
