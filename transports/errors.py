@@ -37,6 +37,10 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
+RETRY_AFTER_SECONDS = 1
+"""What a 503 tells the client to wait: outages (a lock, a drain) are usually short."""
+
+
 class Unauthenticated(AionError):
     """No valid credentials (JWT mode): 401."""
 
@@ -74,6 +78,8 @@ def error_response(error: AionError, headers: dict[str, str] | None = None) -> w
     headers = dict(headers or {})
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+    if error.code == "unavailable":
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return web.json_response(error.to_wire(), status=status_for(error), headers=headers or None)
 
 
