@@ -37,6 +37,10 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
+RETRY_AFTER_SECONDS = 1
+"""What a 503 tells the client to wait: outages (a lock, a drain) are usually short."""
+
+
 class Unauthenticated(AionError):
     """No valid credentials (JWT mode): 401."""
 
@@ -70,9 +74,13 @@ def status_for(error: AionError) -> int:
     return STATUS_BY_CODE.get(error.code, 500)
 
 
-def error_response(error: AionError) -> web.Response:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None
-    return web.json_response(error.to_wire(), status=status_for(error), headers=headers)
+def error_response(error: AionError, headers: dict[str, str] | None = None) -> web.Response:
+    headers = dict(headers or {})
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if error.code == "unavailable":
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    return web.json_response(error.to_wire(), status=status_for(error), headers=headers or None)
 
 
 def describe_validation_error(exc: ValidationError, what: str = "request body") -> str:
@@ -106,15 +114,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status == 404:
             return error_response(RouteNotFound(f"no route {request.method} {request.path}"))
-        if exc.status == 405:
+        if isinstance(exc, web.HTTPMethodNotAllowed):  # RFC 9110: a 405 names what is allowed
+            allowed = ", ".join(sorted(exc.allowed_methods))
             return error_response(
-                MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+                MethodNotAllowed(f"{request.method} is not allowed on {request.path}"),
+                {"Allow": allowed},
             )
         if exc.status == 413:
             return error_response(PayloadTooLarge(f"request body is too large: {exc.text}"))
         if exc.status >= 400:
             return error_response(_HttpError(exc.status, exc.reason))
         raise
+    except ConnectionError as exc:  # the client went away: ordinary, and nobody to answer
+        _log.info("client disconnected during %s %s: %s", request.method, request.path, exc)
+        return error_response(InvalidInput(f"the client disconnected: {exc}"))
     except Exception as exc:
         _log.exception("unexpected error serving %s %s", request.method, request.path)
         return error_response(AionError(f"internal error: {type(exc).__name__}"))

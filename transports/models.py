@@ -96,10 +96,14 @@ class DescribeRequest(WorkflowRef):
     include_history: bool = False
 
 
+MAX_SEQ = 2**63 - 1
+"""The largest seq a store column holds (signed 64-bit); larger cursors are 400, not 500."""
+
+
 class HistoryRequest(Body):
     namespace: Namespace = "default"
     workflow_id: WorkflowIdField
-    from_seq: int = Field(default=1, ge=1)
+    from_seq: int = Field(default=1, ge=1, le=MAX_SEQ)
     limit: int = Field(default=HISTORY_PAGE_DEFAULT, ge=1, le=HISTORY_PAGE_MAX)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,6 +13,7 @@ from transports.errors import STATUS_BY_CODE
 from transports.state import RouteSpec
 
 _REF = "#/components/schemas/{model}"
+_PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 STREAM_DESCRIPTION = """WebSocket. The first text frame is a `Subscribe` object; ping/pong are
 ignored. Event frames are `StreamFrame` (`{namespace, event}`). A terminal error is one
@@ -57,12 +59,13 @@ def _operation(route: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
     }
     if route.description:
         operation["description"] = route.description
+    parameters = _path_parameters(route.path)
     if route.request is not None:
-        operation["requestBody"] = {"required": False, **_json(schemas.ref(route.request))}
+        operation["requestBody"] = {"required": True, **_json(schemas.ref(route.request))}
     if route.query is not None:
         schema = route.query.model_json_schema(ref_template=_REF)
         schemas.components.update(schema.pop("$defs", {}))
-        operation["parameters"] = [
+        parameters += [
             {
                 "name": name,
                 "in": "query",
@@ -76,6 +79,8 @@ def _operation(route: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
             }
             for name, prop in schema["properties"].items()
         ]
+    if parameters:
+        operation["parameters"] = parameters
     if route.response is not None:
         operation["responses"]["200"] = {"description": "OK", **_json(schemas.ref(route.response))}
     else:
@@ -91,6 +96,14 @@ def _operation(route: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
     for status, names in sorted(by_status.items()):
         operation["responses"][str(status)] = {"description": ", ".join(names), **_json(error_ref)}
     return operation
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """Every ``{name}`` in a route's path, as the required string parameter OpenAPI wants."""
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAMETER.findall(path)
+    ]
 
 
 def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 
 from aionactors.core import Unavailable
+from aionactors.store import probe_write
 from transports import models as m
 from transports.metrics import CONTENT_TYPE
 from transports.openapi import STREAM_DESCRIPTION, openapi_document
 from transports.state import RouteSpec, ServerState, state_of
 from transports.stream import stream_events
 
+_log = logging.getLogger(__name__)
 READY_TIMEOUT = 5.0
 
 
@@ -22,15 +25,19 @@ async def health_live(request: web.Request) -> web.Response:
 
 
 async def health_ready(request: web.Request) -> web.Response:
-    """Ready when not draining and the store answers a read."""
+    """Ready when not draining, the schedules run, and the store commits a write."""
     state = state_of(request)
     if state.draining or state.engine.draining:
         raise Unavailable("the server is draining")
+    schedules = state.engine.schedules
+    if schedules is not None and not schedules.alive:
+        raise Unavailable("the schedule subsystem is down (its supervisor gave up)")
     try:
         async with asyncio.timeout(READY_TIMEOUT):
-            await asyncio.to_thread(state.engine.store.head_position)
+            await asyncio.to_thread(probe_write, state.engine.store)
     except Exception as exc:
-        raise Unavailable(f"the store did not answer a read: {type(exc).__name__}") from None
+        _log.warning("readiness: the store cannot commit a write: %s", exc)
+        raise Unavailable(f"the store cannot commit a write: {exc}") from None
     return web.json_response({"status": "ready"})
 
 

@@ -78,6 +78,10 @@ def read_query(request: web.Request, model: type[M]) -> M:
                 raise InvalidInput(
                     f"invalid query: parameter {name!r} is not JSON: {exc}"
                 ) from None
+            except RecursionError:
+                raise InvalidInput(
+                    f"invalid query: parameter {name!r} is nested too deeply"
+                ) from None
         data[name] = value
     try:
         return model.model_validate(data, strict=False)

@@ -62,17 +62,31 @@ class SkipReason(StrEnum):
     """The engine refused the start (e.g. the workflow type is no longer registered)."""
 
 
+MAX_INTERVAL_SECONDS = 100 * 366 * 24 * 3600
+"""A century: longer intervals (or offsets, or jitter) put fire times past what a datetime holds."""
+
+
 class ScheduleSpec(BaseModel):
-    """When a schedule fires: a cron expression in a time zone, or a fixed interval."""
+    """When a schedule fires: a cron expression in a time zone, or a fixed interval.
+
+    Numbers are strict (``"60"`` is not a number) and bounded, so every accepted spec can
+    compute its fire times.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    cron: str | None = None
-    timezone: str = "UTC"
-    every_seconds: float | None = Field(default=None, gt=0)
-    offset_seconds: float = Field(default=0, ge=0)
+    cron: str | None = Field(default=None, strict=True, max_length=1000)
+    timezone: str = Field(default="UTC", strict=True, max_length=255)
+    every_seconds: float | None = Field(
+        default=None, gt=0, le=MAX_INTERVAL_SECONDS, strict=True, allow_inf_nan=False
+    )
+    offset_seconds: float = Field(
+        default=0, ge=0, le=MAX_INTERVAL_SECONDS, strict=True, allow_inf_nan=False
+    )
     start_at: UtcDatetime | None = None
     end_at: UtcDatetime | None = None
-    jitter_seconds: float = Field(default=0, ge=0)
+    jitter_seconds: float = Field(
+        default=0, ge=0, le=MAX_INTERVAL_SECONDS, strict=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _one_trigger(self) -> ScheduleSpec:
@@ -93,5 +107,7 @@ class ScheduleConfig(BaseModel):
     input: JsonValue = None
     overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
     catch_up_policy: CatchUpPolicy = CatchUpPolicy.ONE
-    catch_up_window_seconds: float | None = Field(default=None, gt=0)
+    catch_up_window_seconds: float | None = Field(
+        default=None, gt=0, le=MAX_INTERVAL_SECONDS, strict=True, allow_inf_nan=False
+    )
     search_attributes: SearchAttributes = Field(default_factory=dict)

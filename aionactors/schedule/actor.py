@@ -79,6 +79,15 @@ class Outcome(StrEnum):
     ALREADY = "already"
 
 
+class ScheduleBroken(InvalidState):
+    """The schedule's history cannot be loaded (e.g. old data this version rejects).
+
+    The schedule is isolated: it fires nothing and answers every request with this error,
+    while every other schedule goes on. Fix or delete the history to bring it back."""
+
+    error_type = "ScheduleBroken"
+
+
 class _Halt(Exception):
     """The engine refuses starts (draining or shut down): stop, keep the tick for later."""
 
@@ -94,6 +103,8 @@ class ScheduleActor(pykka.ThreadingActor):
         self.log: ScheduleLog
         self._timer: Cancellable | None = None
         self._started_at: datetime
+        self.broken: str | None = None
+        """Why the history could not be loaded, if it could not."""
 
     # ---- lifecycle ------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -101,6 +112,19 @@ class ScheduleActor(pykka.ThreadingActor):
         self.rt.directory.bind(self.schedule_id, self.actor_ref)
         seams = self.rt.seams
         self._started_at = seams.timer.now()
+        try:
+            self._load()
+        except Exception as exc:  # isolate this schedule instead of crash-looping the subsystem
+            self._disarm()
+            self.broken = f"{type(exc).__name__}: {exc}"
+            _log.error(
+                "schedule %s is isolated: its history cannot be loaded (%s)",
+                self.schedule_id,
+                self.broken,
+            )
+
+    def _load(self) -> None:
+        seams = self.rt.seams
         history = seams.source.read_history(history_id(self.schedule_id))
         self.log = ScheduleLog(self.projection, history, seams.sink, seams.timer)
         if self.projection.exists:
@@ -119,6 +143,13 @@ class ScheduleActor(pykka.ThreadingActor):
         self.rt.directory.unbind(self.schedule_id, self.actor_ref)
 
     def on_receive(self, message: Any) -> Any:
+        if self.broken is not None:
+            if isinstance(message, msg.ASKS):
+                raise ScheduleBroken(
+                    f"schedule {self.schedule_id!r} is isolated: its history cannot be"
+                    f" loaded ({self.broken})"
+                )
+            return None
         if not isinstance(message, msg.ASKS):
             return self._on_tell(message)
         try:

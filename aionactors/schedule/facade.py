@@ -27,6 +27,7 @@ from aionactors.core.errors import (
     InvalidInput,
     InvalidState,
     ScheduleNotFound,
+    StoreError,
     Unavailable,
 )
 from aionactors.core.events import Event
@@ -35,7 +36,7 @@ from aionactors.core.schedules import OverlapPolicy, ScheduleConfig
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.timestamps import as_utc
 from aionactors.schedule import messages as msg
-from aionactors.schedule.actor import ScheduleActor, ScheduleRuntime
+from aionactors.schedule.actor import ScheduleActor, ScheduleBroken, ScheduleRuntime
 from aionactors.schedule.directory import Directory
 from aionactors.schedule.seams import (
     ENDED_STATUSES,
@@ -147,6 +148,11 @@ class Schedules:
         with contextlib.suppress(pykka.ActorDeadError):
             self._supervisor.stop(timeout=60)
 
+    @property
+    def alive(self) -> bool:
+        """False once stopped or once the schedule supervisor gave up (readiness reads it)."""
+        return not self._stopped and self._supervisor.is_alive()
+
     def __enter__(self) -> Schedules:
         return self
 
@@ -219,7 +225,7 @@ class Schedules:
                 futures.append(ref.ask(msg.Describe(fire_times), block=False))
         states: list[ScheduleState] = []
         for future in futures:
-            with contextlib.suppress(ScheduleNotFound, pykka.ActorDeadError):
+            with contextlib.suppress(ScheduleNotFound, ScheduleBroken, pykka.ActorDeadError):
                 states.append(future.get(timeout=_ASK_TIMEOUT))
         if namespace is not None:
             states = [s for s in states if s.namespace == namespace]
@@ -254,7 +260,7 @@ class Schedules:
                 config = ScheduleConfig.model_validate(config)
             except ValidationError as exc:
                 raise InvalidInput(_first_error(exc)) from None
-        validate_spec(config.spec)
+        validate_spec(config.spec, self._seams.timer.now())
         self.engine.registry.workflow(config.workflow_type)  # WorkflowTypeNotFound if unknown
         attributes = dict(config.search_attributes)
         stamped = attributes.pop(NAMESPACE_ATTRIBUTE, None)
@@ -309,7 +315,10 @@ class Schedules:
         """Cheap check on the last event only, so deleted schedules get no actor."""
         store = self.engine.store
         head = store.head_seq(history_id(schedule_id))
-        last = store.read_history_from(history_id(schedule_id), head) if head else []
+        try:
+            last = store.read_history_from(history_id(schedule_id), head) if head else []
+        except StoreError:  # unreadable: spawn it, and its actor reports it isolated
+            return False
         return not last or last[-1].type == "ScheduleDeleted"
 
     def _on_commit(self, events: Sequence[Event]) -> None:

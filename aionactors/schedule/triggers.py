@@ -61,9 +61,15 @@ class _Trigger:
     end_at: datetime | None
 
 
-def validate_spec(spec: ScheduleSpec) -> None:
-    """Raise InvalidInput naming the field if the spec cannot fire as written."""
+def validate_spec(spec: ScheduleSpec, now: datetime | None = None) -> None:
+    """Raise InvalidInput naming the field if the spec cannot fire as written: it must
+    compile, and its next fire time (from ``now``) must be a representable datetime."""
     _compile(spec)
+    try:
+        next_fire_times(spec, now or datetime.now(UTC), 1)
+    except (OverflowError, OSError, ValueError) as exc:
+        field = "spec.every_seconds" if spec.every_seconds is not None else "spec"
+        raise InvalidInput(f"{field}: its fire times are out of range ({exc})") from None
 
 
 def next_fire_times(spec: ScheduleSpec, after: datetime, n: int = 1) -> list[datetime]:

@@ -17,6 +17,7 @@ from aionactors.store.contract import (
     WriteToken,
 )
 from aionactors.store.memory import InMemoryStore
+from aionactors.store.outage import StoreUnavailable, probe_write
 from aionactors.store.sqlite import SQLiteStore
 from aionactors.store.urls import DEFAULT_URL, open_store
 
@@ -32,9 +33,11 @@ __all__ = [
     "SQLiteStore",
     "SequenceConflict",
     "StoreError",
+    "StoreUnavailable",
     "TimerEntry",
     "WriteToken",
     "open_store",
+    "probe_write",
 ]
 
 

@@ -39,6 +39,7 @@ from aionactors.store.contract import (
     PackageRouteRecord,
     TimerEntry,
 )
+from aionactors.store.outage import StoreUnavailable, is_outage
 
 EVENTS_TABLE = "aion_events"
 _IDS_PER_QUERY = 500
@@ -82,6 +83,8 @@ def storage_errors(action: str) -> Iterator[None]:
     try:
         yield
     except PersistenceError as exc:
+        if is_outage(exc):
+            raise StoreUnavailable(f"{action} failed, the store is unavailable: {exc}") from exc
         raise StoreError(f"{action} failed: {exc}") from exc
 
 

@@ -13,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from aionactors.core.errors import StoreError
+from aionactors.store.outage import StoreUnavailable, is_outage
 from aionactors.store.sql import EVENTS_TABLE, SqlEventStore
 
 
@@ -44,6 +45,8 @@ class SQLiteStore(SqlEventStore):
             try:
                 yield connection.cursor()
             except sqlite3.Error as exc:
+                if is_outage(exc):
+                    raise StoreUnavailable(f"reading failed, store unavailable: {exc}") from exc
                 raise StoreError(f"reading failed: {exc}") from exc
 
     def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:

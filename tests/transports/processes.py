@@ -20,8 +20,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(db: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
-    """Start the server on ``db`` and wait for its one 'listening' line; returns (process, url)."""
+def start_server(
+    db: Path | str, port: int = 0, *, stderr: int | None = None, load: str | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the server on ``db`` (a SQLite path or a store URL) and wait for its one
+    'listening' line; returns (process, url). ``stderr=subprocess.PIPE`` captures its log."""
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -31,12 +35,13 @@ def start_server(db: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
             "--port",
             str(port),
             "--db",
-            f"sqlite:///{db}",
+            url,
             "--load",
-            "tests.transports.sample_workflows",
+            load or "tests.transports.sample_workflows",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

@@ -109,6 +109,7 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(client) -> None:
     assert status == 404 and body["code"] == "not_found"
     response = await client.get("/workflows/start")
     assert response.status == 405
+    assert response.headers["Allow"] == "POST"  # RFC 9110: a 405 names the allowed methods
     assert (await response.json())["error_type"] == "MethodNotAllowed"
 
 
