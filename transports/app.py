@@ -21,7 +21,7 @@ from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
 from transports.config import ServerConfig
 from transports.errors import Handler, error_middleware
-from transports.jwt import JwtVerifier
+from transports.jwt import jwt_verifier_for
 from transports.metrics import ServerMetrics
 from transports.ops import install_gauges, ops_routes
 from transports.routes import workflow_routes
@@ -34,16 +34,7 @@ _SOCKETS_CLOSE_WAIT = 2.0
 
 def authenticator_for(config: ServerConfig) -> Authenticator:
     if config.auth == "jwt":
-        secret = config.jwt_secret.get_secret_value() if config.jwt_secret else None
-        return JwtAuth(
-            JwtVerifier(
-                secret=secret,
-                jwks_file=config.jwks_file,
-                issuer=config.jwt_issuer,
-                audience=config.jwt_audience,
-                leeway=config.jwt_leeway_seconds,
-            )
-        )
+        return JwtAuth(jwt_verifier_for(config))
     return HeaderAuth()
 
 
@@ -112,7 +103,11 @@ async def _auth_middleware(request: web.Request, handler: Handler) -> web.Stream
     if request.path not in request.app[_PUBLIC]:
         state = state_of(request)
         query = request.query if request.path == _STREAM_PATH else {}
-        request[IDENTITY] = state.auth.identify(request.headers, query)
+        if state.auth.blocking:
+            identity = await asyncio.to_thread(state.auth.identify, request.headers, query)
+        else:
+            identity = state.auth.identify(request.headers, query)
+        request[IDENTITY] = identity
     return await handler(request)
 
 
