@@ -8,7 +8,6 @@ from aiohttp import web
 
 from aionactors.core import Unavailable
 from transports import models as m
-from transports.metrics import CONTENT_TYPE
 from transports.openapi import STREAM_DESCRIPTION, openapi_document
 from transports.state import RouteSpec, ServerState, state_of
 from transports.stream import stream_events
@@ -35,8 +34,9 @@ async def health_ready(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = state_of(request).metrics.render()
-    return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE})
+    """Text format 0.0.4, or OpenMetrics when the Accept header asks for it."""
+    body, content_type = state_of(request).metrics.render(request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -87,7 +87,7 @@ def ops_routes() -> list[RouteSpec]:
         RouteSpec("GET", "/health/live", health_live, "Liveness", m.HealthResponse, public=True),
         RouteSpec("GET", "/health/ready", health_ready, "Readiness (reads the store)",
                   m.HealthResponse, errors=("unavailable",), public=True),
-        RouteSpec("GET", "/metrics", metrics, "Prometheus metrics (text format 0.0.4)", None,
+        RouteSpec("GET", "/metrics", metrics, "Prometheus metrics (text or OpenMetrics)", None,
                   public=True),
         RouteSpec("GET", "/openapi.json", openapi, "This document", None, public=True),
     ]  # fmt: skip
