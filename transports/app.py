@@ -15,7 +15,7 @@ import time
 
 from aiohttp import WSCloseCode, web
 
-from aionactors import Engine
+from aionactors import Engine, tracing
 from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
@@ -65,7 +65,7 @@ def create_app(
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[_metrics_middleware, error_middleware, _auth_middleware],
+        middlewares=[_tracing_middleware, _metrics_middleware, error_middleware, _auth_middleware],
     )
     app[STATE] = state
     public = {route.path for route in state.routes if route.public}
@@ -109,6 +109,19 @@ async def _auth_middleware(request: web.Request, handler: Handler) -> web.Stream
             identity = state.auth.identify(request.headers, query)
         request[IDENTITY] = identity
     return await handler(request)
+
+
+@web.middleware
+async def _tracing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A server span per request, continuing the caller's W3C ``traceparent``; a start
+    records it, so the run's activities join the caller's trace."""
+    route = request.match_info.route.name or "unmatched"
+    with tracing.span(
+        f"{request.method} {request.path}",
+        carrier=request.headers,
+        attributes={"http.request.method": request.method, "http.route": route},
+    ):
+        return await handler(request)
 
 
 @web.middleware

@@ -447,6 +447,7 @@ class WorkflowActor(PooledActor):
             start_to_close_timeout=command.options.start_to_close_timeout,
             heartbeat_timeout=command.options.heartbeat_timeout,
             delay=delay,
+            trace_context=self.driver_().started.trace_context,
         )
         self.rt.executor.submit(task, self.rt.on_activity_outcome)
 
