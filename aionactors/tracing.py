@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from typing import Any
 
 try:
+    from opentelemetry import context as otel_context
     from opentelemetry import propagate, trace
 except ImportError:  # the [otel] extra is not installed: tracing is off, at no cost
+    otel_context = None  # type: ignore[assignment]
     propagate = None  # type: ignore[assignment]
     trace = None  # type: ignore[assignment]
 
@@ -72,3 +74,17 @@ def span(
     tracer = trace.get_tracer(TRACER_NAME)
     with tracer.start_as_current_span(name, context=context, attributes=dict(attributes or {})):
         yield
+
+
+@contextmanager
+def within(carrier: Mapping[str, str] | None) -> Iterator[None]:
+    """Make ``carrier``'s context current without a new span: for work handed to another
+    thread (a thread pool does not carry context variables)."""
+    if not carrier or not _recording():
+        yield
+        return
+    token = otel_context.attach(propagate.extract(carrier))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -97,18 +97,13 @@ def main() -> None:
         print(json.dumps(measure(args.child, args.workflows)))
         return
     count, repeats = (30, 1) if args.smoke else (args.workflows, args.repeats)
-    rows = []
-    for mode in MODES:
-        runs = [
-            run_json(
-                [sys.executable, "benchmarks/bench_tracing.py", "--child", mode,
-                 "--workflows", str(count)],
-                f"tracing mode {mode}",
-                timeout=900,
-            )[0]
-            for _ in range(repeats)
-        ]  # fmt: skip
-        rows.append(max(runs, key=lambda run: run["workflows_per_s"]))
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    for _ in range(repeats):  # interleaved, so drift in the machine's load hits every mode
+        for mode in MODES:
+            command = [sys.executable, "benchmarks/bench_tracing.py", "--child", mode,
+                       "--workflows", str(count)]  # fmt: skip
+            runs[mode].append(run_json(command, f"tracing mode {mode}", timeout=900)[0])
+    rows = [max(runs[mode], key=lambda run: run["workflows_per_s"]) for mode in MODES]
     baseline = rows[0]["workflows_per_s"]
     for row in rows:
         row["vs_off"] = f"{row['workflows_per_s'] / baseline:.2f}x"

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from aionactors import tracing
 from aionactors.core.errors import AionError, AlreadyExists, NotFound, NotRunning
 from aionactors.core.events import Event
 from aionactors.core.payload import WorkflowError
@@ -52,7 +53,10 @@ class EngineOps:
 
     # ---- WorkflowOps --------------------------------------------------------------------
     def ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
-        self._submit(command.child_workflow_id, self._ensure_child, parent_id, namespace, command)
+        carrier = tracing.current_carrier()  # the parent's "child start" span, if traced
+        self._submit(
+            command.child_workflow_id, self._ensure_child, parent_id, namespace, command, carrier
+        )
 
     def send_signal(self, workflow_id: str, name: str, payload: Any) -> None:
         self._submit(workflow_id, self._signal, workflow_id, name, payload)
@@ -70,19 +74,26 @@ class EngineOps:
         self._parents[workflow_id] = parent_id
 
     # ---- the work -----------------------------------------------------------------------
-    def _ensure_child(self, parent_id: str, namespace: str, command: StartChild) -> None:
+    def _ensure_child(
+        self,
+        parent_id: str,
+        namespace: str,
+        command: StartChild,
+        carrier: dict[str, str] | None = None,
+    ) -> None:
         """Start the child exactly once; if it already ended, tell the parent how."""
         engine, child_id = self._engine, command.child_workflow_id
         summary = engine.store.get_summary(child_id)
         if summary is None:
             try:
-                engine.start_workflow(
-                    command.workflow_type,
-                    command.input,
-                    workflow_id=child_id,
-                    namespace=namespace,
-                    parent_workflow_id=parent_id,
-                )
+                with tracing.within(carrier):  # the child's run joins the parent's trace
+                    engine.start_workflow(
+                        command.workflow_type,
+                        command.input,
+                        workflow_id=child_id,
+                        namespace=namespace,
+                        parent_workflow_id=parent_id,
+                    )
                 return
             except AlreadyExists:
                 pass  # started concurrently: that start counts

@@ -13,8 +13,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from aionactors import tracing
-from tests.transports.api import post, result, start
+from aionactors import activity, tracing, workflow
+from aionactors.engine.clock import ManualClock
+from tests.engine.support import CommitWatch, open_engine
+from tests.transports.api import act, post, result, start
 from tests.transports.support import TENANT_A, tenant
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -88,3 +90,92 @@ def test_the_carrier_is_the_current_span_in_w3c_form() -> None:
         carrier = tracing.current_carrier()
         span_id = trace.get_current_span().get_span_context().span_id
     assert carrier is not None and carrier["traceparent"].split("-")[2] == f"{span_id:016x}"
+
+
+async def test_signal_and_query_spans_join_the_run_trace(client, spans) -> None:
+    body = {"namespace": TENANT_A, "workflow_type": "collector"}
+    headers = {**tenant(TENANT_A), "traceparent": TRACEPARENT}
+    status, started = await post(client, "/workflows/start", body, headers)
+    assert status == 200, started
+    workflow_id = started["workflow_id"]
+    status, _ = await act(client, "signal", workflow_id=workflow_id, signal_name="note", payload=1)
+    assert status == 200
+    status, answer = await act(client, "query", workflow_id=workflow_id, query_name="notes_so_far")
+    assert status == 200 and answer["result"] == [1], answer
+    finished = {span.name: span for span in spans.get_finished_spans()}
+    for name in ("signal note", "query notes_so_far"):
+        assert f"{finished[name].context.trace_id:032x}" == TRACE_ID, name
+
+
+@activity.defn(name="traced.child_work")
+def child_work(value: int) -> int:
+    return value + 1
+
+
+@workflow.defn(name="traced.child")
+class TracedChild:
+    @workflow.run
+    async def run(self, value: int) -> int:
+        return await workflow.execute_activity(child_work, value)
+
+
+@workflow.defn(name="traced.parent")
+class TracedParent:
+    @workflow.run
+    async def run(self, value: int) -> int:
+        await workflow.sleep(60)
+        return await workflow.execute_child_workflow(TracedChild, value)
+
+
+def test_timer_fire_and_child_start_join_the_run_trace(tmp_path, spans) -> None:
+    clock = ManualClock()
+    engine = open_engine(
+        tmp_path / "traced.db", clock, workflows=[TracedParent, TracedChild],
+        activities=[child_work],
+    )  # fmt: skip
+    try:
+        watch = CommitWatch(engine)
+        with tracing.span("caller"):
+            handle = engine.start_workflow(TracedParent, 41)
+            trace_id = trace.get_current_span().get_span_context().trace_id
+        watch.has(handle.workflow_id, "TimerStarted")
+        clock.advance(61)
+        assert engine.result(handle.workflow_id, timeout=20) == 42
+        finished = {span.name: span for span in spans.get_finished_spans()}
+        for name in ("timer fire", "child start traced.child", "activity traced.child_work"):
+            span = next(s for n, s in finished.items() if n.startswith(name))
+            assert span.context.trace_id == trace_id, name
+        child_id = next(
+            e.child_workflow_id
+            for e in engine.history(handle.workflow_id)
+            if e.type == "ChildWorkflowStarted"
+        )
+        child_started = engine.history(child_id)[0]
+        assert child_started.trace_context["traceparent"].split("-")[1] == f"{trace_id:032x}"
+    finally:
+        engine.shutdown()
+
+
+def test_after_a_restart_the_run_still_joins_its_trace(tmp_path, spans) -> None:
+    path = tmp_path / "restart.db"
+    code = {"workflows": [TracedParent, TracedChild], "activities": [child_work]}
+    engine = open_engine(path, ManualClock(), **code)
+    try:
+        watch = CommitWatch(engine)
+        with tracing.span("caller"):
+            handle = engine.start_workflow(TracedParent, 1)
+            trace_id = trace.get_current_span().get_span_context().trace_id
+        watch.has(handle.workflow_id, "TimerStarted")
+    finally:
+        engine.shutdown()
+    spans.clear()
+    clock = ManualClock()
+    engine = open_engine(path, clock, **code)  # a new process would see the same history
+    try:
+        clock.advance(120)
+        assert engine.result(handle.workflow_id, timeout=20) == 2
+    finally:
+        engine.shutdown()
+    names = {span.name: span.context.trace_id for span in spans.get_finished_spans()}
+    assert names["activity traced.child_work"] == trace_id
+    assert names["child start traced.child"] == trace_id
