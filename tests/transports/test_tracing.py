@@ -127,18 +127,24 @@ class TracedParent:
         return await workflow.execute_child_workflow(TracedChild, value)
 
 
+TRACED_CODE = {"workflows": [TracedParent, TracedChild], "activities": [child_work]}
+
+
+def start_parked_in_a_span(engine, value: int):
+    """Start a TracedParent inside a span; return once it waits on its timer."""
+    watch = CommitWatch(engine)
+    with tracing.span("caller"):
+        handle = engine.start_workflow(TracedParent, value)
+        trace_id = trace.get_current_span().get_span_context().trace_id
+    watch.has(handle.workflow_id, "TimerStarted")
+    return handle, trace_id
+
+
 def test_timer_fire_and_child_start_join_the_run_trace(tmp_path, spans) -> None:
     clock = ManualClock()
-    engine = open_engine(
-        tmp_path / "traced.db", clock, workflows=[TracedParent, TracedChild],
-        activities=[child_work],
-    )  # fmt: skip
+    engine = open_engine(tmp_path / "traced.db", clock, **TRACED_CODE)
     try:
-        watch = CommitWatch(engine)
-        with tracing.span("caller"):
-            handle = engine.start_workflow(TracedParent, 41)
-            trace_id = trace.get_current_span().get_span_context().trace_id
-        watch.has(handle.workflow_id, "TimerStarted")
+        handle, trace_id = start_parked_in_a_span(engine, 41)
         clock.advance(61)
         assert engine.result(handle.workflow_id, timeout=20) == 42
         finished = {span.name: span for span in spans.get_finished_spans()}
@@ -158,19 +164,14 @@ def test_timer_fire_and_child_start_join_the_run_trace(tmp_path, spans) -> None:
 
 def test_after_a_restart_the_run_still_joins_its_trace(tmp_path, spans) -> None:
     path = tmp_path / "restart.db"
-    code = {"workflows": [TracedParent, TracedChild], "activities": [child_work]}
-    engine = open_engine(path, ManualClock(), **code)
+    engine = open_engine(path, ManualClock(), **TRACED_CODE)
     try:
-        watch = CommitWatch(engine)
-        with tracing.span("caller"):
-            handle = engine.start_workflow(TracedParent, 1)
-            trace_id = trace.get_current_span().get_span_context().trace_id
-        watch.has(handle.workflow_id, "TimerStarted")
+        handle, trace_id = start_parked_in_a_span(engine, 1)
     finally:
         engine.shutdown()
     spans.clear()
     clock = ManualClock()
-    engine = open_engine(path, clock, **code)  # a new process would see the same history
+    engine = open_engine(path, clock, **TRACED_CODE)  # a new process would see the same history
     try:
         clock.advance(120)
         assert engine.result(handle.workflow_id, timeout=20) == 2
