@@ -15,7 +15,7 @@ import time
 
 from aiohttp import WSCloseCode, web
 
-from aionactors import Engine
+from aionactors import Engine, tracing
 from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
@@ -23,7 +23,7 @@ from transports.config import ServerConfig
 from transports.console_routes import console_routes
 from transports.drain import drain_middleware, install_drain
 from transports.errors import Handler, error_middleware
-from transports.jwt import JwtVerifier
+from transports.jwt import jwt_verifier_for
 from transports.message_routes import message_routes
 from transports.metrics import ServerMetrics
 from transports.ops import install_gauges, ops_routes
@@ -38,16 +38,7 @@ _SOCKETS_CLOSE_WAIT = 2.0
 
 def authenticator_for(config: ServerConfig) -> Authenticator:
     if config.auth == "jwt":
-        secret = config.jwt_secret.get_secret_value() if config.jwt_secret else None
-        return JwtAuth(
-            JwtVerifier(
-                secret=secret,
-                jwks_file=config.jwks_file,
-                issuer=config.jwt_issuer,
-                audience=config.jwt_audience,
-                leeway=config.jwt_leeway_seconds,
-            )
-        )
+        return JwtAuth(jwt_verifier_for(config))
     return HeaderAuth()
 
 
@@ -85,7 +76,13 @@ def create_app(
     install_gauges(state)
     app = web.Application(
         client_max_size=config.max_body_bytes,
-        middlewares=[_metrics_middleware, error_middleware, drain_middleware, _auth_middleware],
+        middlewares=[
+            _tracing_middleware,
+            _metrics_middleware,
+            error_middleware,
+            drain_middleware,
+            _auth_middleware,
+        ],
     )
     app[STATE] = state
     install_drain(app)
@@ -126,8 +123,25 @@ async def _auth_middleware(request: web.Request, handler: Handler) -> web.Stream
     if path not in request.app[_PUBLIC]:
         state = state_of(request)
         query = request.query if request.path == _STREAM_PATH else {}
-        request[IDENTITY] = state.auth.identify(request.headers, query)
+        if state.auth.blocking:
+            identity = await asyncio.to_thread(state.auth.identify, request.headers, query)
+        else:
+            identity = state.auth.identify(request.headers, query)
+        request[IDENTITY] = identity
     return await handler(request)
+
+
+@web.middleware
+async def _tracing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A server span per request, continuing the caller's W3C ``traceparent``; a start
+    records it, so the run's activities join the caller's trace."""
+    route = request.match_info.route.name or "unmatched"
+    with tracing.span(
+        f"{request.method} {request.path}",
+        carrier=request.headers,
+        attributes={"http.request.method": request.method, "http.route": route},
+    ):
+        return await handler(request)
 
 
 @web.middleware

@@ -4,7 +4,8 @@
 ``*`` = all) and ``x-aion-deploy: true``; a request with none of them is the
 local operator (all namespaces, deploy). A request that names a subject but
 no namespaces is granted none. ``jwt`` mode: ``Authorization: Bearer <JWT>``
-with claims ``sub``, ``namespaces``, ``deploy``, ``exp``; anything else is 401.
+with claims ``sub``, ``namespaces``, ``deploy``, ``exp`` (verified by
+``transports.jwt``); anything else is 401.
 WebSocket handshakes may pass the same values as query parameters (headers win).
 """
 
@@ -53,6 +54,8 @@ LOCAL_OPERATOR = Identity(OPERATOR, None, True)
 
 class Authenticator(Protocol):
     mode: str
+    # True when identify may block (a JWKS fetch): the server then calls it in a thread.
+    blocking: bool
 
     def identify(self, headers: Mapping[str, str], query: Mapping[str, str]) -> Identity: ...
 
@@ -86,6 +89,7 @@ class HeaderAuth:
     """Trusts the x-aion-* headers: for local use or behind a proxy that sets them."""
 
     mode = "headers"
+    blocking = False
 
     def identify(self, headers: Mapping[str, str], query: Mapping[str, str]) -> Identity:
         subject = _lookup(headers, query, SUBJECT)
@@ -103,6 +107,7 @@ class JwtAuth:
 
     def __init__(self, verifier: JwtVerifier) -> None:
         self._verifier = verifier
+        self.blocking = verifier.fetches_keys
 
     def identify(self, headers: Mapping[str, str], query: Mapping[str, str]) -> Identity:
         token = _bearer(headers.get("authorization"))

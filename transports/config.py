@@ -15,7 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +33,8 @@ from pydantic_settings import (
 
 from aionactors.engine import EngineSettings
 from aionactors.store import DEFAULT_URL
+from transports.jwt import check_jwks_url
+from transports.jwt_keys import JwtAlgorithm, secret_key
 
 ENV_PREFIX = "AIONACTORS_"
 _ENV_IGNORED_PREFIX = "AIONACTORS_TEST_"
@@ -46,8 +56,24 @@ class ServerConfig(BaseModel):
         default_factory=list, description="operator package archives (each boot; never stored)"
     )
     auth: Literal["headers", "jwt"] = "headers"
-    jwt_secret: SecretStr | None = Field(None, description="HS256 shared secret")
-    jwks_file: Path | None = Field(None, description="local JWKS file (RS256 and oct keys)")
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256/384/512 shared secret, at least 32 bytes"
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key (RSA, EC P-256/384/521, Ed25519/Ed448)"
+    )
+    jwks_file: Path | None = Field(None, description="local JWKS file")
+    jwks_url: str | None = Field(
+        None, description="JWKS endpoint, https:// (http:// only for a loopback host)"
+    )
+    jwks_cache_seconds: float = Field(300.0, gt=0, description="how long a fetched JWKS is used")
+    jwks_refresh_cooldown_seconds: float = Field(
+        30.0, ge=0, description="least time between refetches for an unknown kid"
+    )
+    jwks_timeout_seconds: float = Field(5.0, gt=0)
+    jwt_algorithms: list[JwtAlgorithm] | None = Field(
+        None, description="accept only these algorithms (default: whatever each key allows)"
+    )
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: float = Field(30.0, ge=0)
@@ -61,9 +87,24 @@ class ServerConfig(BaseModel):
 
     @model_validator(mode="after")
     def _jwt_needs_keys(self) -> ServerConfig:
-        if self.auth == "jwt" and self.jwt_secret is None and self.jwks_file is None:
-            raise ValueError("auth = 'jwt' needs jwt_secret or jwks_file")
+        sources = (self.jwt_secret, self.jwt_public_key_file, self.jwks_file, self.jwks_url)
+        if self.auth == "jwt" and all(source is None for source in sources):
+            raise ValueError(
+                "auth = 'jwt' needs jwt_secret, jwt_public_key_file, jwks_file or jwks_url"
+            )
         return self
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None:
+            secret_key(secret.get_secret_value())
+        return secret
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url_is_https(cls, url: str | None) -> str | None:
+        return None if url is None else check_jwks_url(url)
 
 
 class ConfigError(Exception):

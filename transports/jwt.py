@@ -1,192 +1,248 @@
-"""JSON Web Token verification (HS256 and RS256) with the standard library only.
+"""JSON Web Token verification with PyJWT: which key, which algorithm, which claims.
 
-HS256 checks an HMAC-SHA256 against a shared secret (or ``oct`` keys of a JWKS
-file). RS256 checks an RSASSA-PKCS1-v1_5 SHA-256 signature against the RSA
-public keys (``n``, ``e``) of a local JWKS file: verification is one modular
-exponentiation and a byte-for-byte comparison with the expected encoding, so
-no crypto library is needed. ``alg: none`` and every other algorithm are refused.
+Keys come from a shared secret, a PEM public key file, a local JWKS file and a
+JWKS URL (any mix). The token's ``kid`` picks the keys; the key's type picks the
+algorithms (``transports.jwt_keys``), so ``alg: none`` and algorithm confusion
+cannot pass. ``exp`` and ``sub`` are required; ``nbf`` and ``iat`` are checked
+when present; ``iss`` and ``aud`` when configured (a token with an ``aud`` is
+refused unless ``audience`` is set, RFC 7519 §4.1.3); ``leeway`` applies to the
+time claims.
+
+A JWKS URL is read through ``jwt.PyJWKClient``: the key set is cached for
+``cache_seconds`` and fetched again when a token names an unknown ``kid`` (at
+most once per ``refresh_cooldown_seconds``, so random kids cannot flood the
+identity provider). The URL must be ``https://``; plain ``http://`` is accepted
+only for a loopback host (a test or a sidecar on the same machine). A fetch
+blocks, so callers on an event loop run ``verify`` in a thread when
+``fetches_keys`` is true. An unreachable endpoint is 503 ``unavailable``: the
+token may be fine, the server cannot tell yet.
 
 Example::
 
-    verifier = JwtVerifier(secret="s3cret")
+    verifier = JwtVerifier(secret="a shared secret at least 32 bytes long")
     claims = verifier.verify(token)        # raises Unauthenticated
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
+import jwt
+
+from aionactors.core import Unavailable
+from transports import jwt_keys
 from transports.errors import Unauthenticated
+from transports.jwt_keys import SUPPORTED_ALGORITHMS, VerificationKey
 
-# DER of DigestInfo{sha256, NULL} (RFC 8017 §9.2 note 1), followed by the 32-byte digest.
-_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
-MIN_RSA_BITS = 2048
+if TYPE_CHECKING:
+    from transports.config import ServerConfig
 
-
-@dataclass(frozen=True, slots=True)
-class RsaKey:
-    n: int
-    e: int
-    kid: str | None = None
-
-    @property
-    def size(self) -> int:
-        return (self.n.bit_length() + 7) // 8
+_REQUIRED_CLAIMS = ["exp", "sub"]
 
 
-@dataclass(frozen=True, slots=True)
-class HmacKey:
-    secret: bytes
-    kid: str | None = None
+def check_jwks_url(url: str) -> str:
+    """``https://`` anywhere, ``http://`` only to a loopback host; anything else is refused."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if parsed.scheme == "https" and host:
+        return url
+    if parsed.scheme == "http" and _is_loopback(host):
+        return url
+    raise ValueError(f"jwks_url {url!r} must be https:// (http:// only for a loopback host)")
 
 
-_K = TypeVar("_K", "HmacKey", "RsaKey")
-
-
-def b64url_decode(text: str) -> bytes:
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise Unauthenticated("token is not valid base64url") from exc
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def load_jwks(path: str | Path) -> tuple[list[RsaKey], list[HmacKey]]:
-    """Read RSA and oct keys from a JWKS file (``{"keys": [...]}``); other kinds are skipped."""
-    document = json.loads(Path(path).read_text())
-    rsa_keys: list[RsaKey] = []
-    hmac_keys: list[HmacKey] = []
-    for jwk in document.get("keys", []):
-        kid = jwk.get("kid")
-        if jwk.get("kty") == "RSA":
-            key = RsaKey(
-                int.from_bytes(b64url_decode(jwk["n"]), "big"),
-                int.from_bytes(b64url_decode(jwk["e"]), "big"),
-                kid,
-            )
-            if key.n.bit_length() < MIN_RSA_BITS:
-                raise ValueError(f"JWKS key {kid!r} is shorter than {MIN_RSA_BITS} bits")
-            rsa_keys.append(key)
-        elif jwk.get("kty") == "oct":
-            hmac_keys.append(HmacKey(b64url_decode(jwk["k"]), kid))
-    return rsa_keys, hmac_keys
-
-
-def rsa_pkcs1v15_sha256_verify(key: RsaKey, message: bytes, signature: bytes) -> bool:
-    """RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2) by re-encoding and comparing."""
-    k = key.size
-    if len(signature) != k:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
         return False
-    s = int.from_bytes(signature, "big")
-    if s >= key.n:
-        return False
-    encoded = pow(s, key.e, key.n).to_bytes(k, "big")
-    digest_info = _SHA256_DIGEST_INFO + hashlib.sha256(message).digest()
-    padding = k - len(digest_info) - 3
-    if padding < 8:
-        return False
-    expected = b"\x00\x01" + b"\xff" * padding + b"\x00" + digest_info
-    return hmac.compare_digest(encoded, expected)
+
+
+class RemoteJwks:
+    """The signing keys behind a JWKS URL, cached by ``jwt.PyJWKClient``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_seconds: float = 300.0,
+        refresh_cooldown_seconds: float = 30.0,
+        timeout_seconds: float = 5.0,
+    ) -> None:
+        self._where = f"jwks_url {check_jwks_url(url)}"
+        self._client = jwt.PyJWKClient(
+            url,
+            cache_jwk_set=True,
+            lifespan=cache_seconds,
+            cooldown_duration=refresh_cooldown_seconds,
+            timeout=timeout_seconds,
+        )
+
+    def keys_for(self, kid: str | None) -> list[VerificationKey]:
+        """The keys that may have signed a token with this ``kid`` (all of them for none);
+        empty when the kid is unknown even after a refetch."""
+        try:
+            signing = self._client.get_signing_keys()
+        except (jwt.PyJWTError, ValueError) as exc:  # ValueError: the body is not JSON
+            raise self._unavailable(exc) from None
+        if kid is not None:
+            signing = [k for k in signing if k.key_id == kid]
+        if kid is not None and not signing:
+            try:  # not in the cached set: PyJWKClient refetches once (rotation)
+                signing = [self._client.get_signing_key(kid)]
+            except (jwt.PyJWKClientConnectionError, ValueError) as exc:
+                raise self._unavailable(exc) from None
+            except jwt.PyJWTError:
+                return []  # still unknown after the refetch (or within its cooldown)
+        return [key for key in (_from_remote(k, self._where) for k in signing) if key]
+
+    def _unavailable(self, exc: Exception) -> Unavailable:
+        return Unavailable(f"{self._where} gave no usable key set: {exc}")
+
+
+def _from_remote(jwk: jwt.PyJWK, where: str) -> VerificationKey | None:
+    try:
+        return jwt_keys.from_jwk(jwk, where)
+    except ValueError:
+        return None  # a weak key in a remote set is skipped, never trusted
 
 
 class JwtVerifier:
-    """Checks a compact JWS and its time claims; returns the claims."""
+    """Checks a compact JWS against the configured keys and returns its claims."""
 
     def __init__(
         self,
         *,
         secret: str | None = None,
+        public_key_file: str | Path | None = None,
         jwks_file: str | Path | None = None,
+        jwks: RemoteJwks | None = None,
+        algorithms: Iterable[str] = SUPPORTED_ALGORITHMS,
         issuer: str | None = None,
         audience: str | None = None,
         leeway: float = 30.0,
-        now: Callable[[], float] = time.time,
     ) -> None:
-        self._hmac_keys: list[HmacKey] = []
-        self._rsa_keys: list[RsaKey] = []
+        self._algorithms = tuple(algorithms)
+        unknown = sorted(set(self._algorithms) - set(SUPPORTED_ALGORITHMS))
+        if unknown:
+            raise ValueError(
+                f"jwt_algorithms: {', '.join(unknown)} not supported; "
+                f"choose from {', '.join(SUPPORTED_ALGORITHMS)}"
+            )
+        keys: list[VerificationKey] = []
         if secret:
-            self._hmac_keys.append(HmacKey(secret.encode()))
+            keys += jwt_keys.secret_key(secret)
+        if public_key_file is not None:
+            keys += jwt_keys.public_key_file(Path(public_key_file))
         if jwks_file is not None:
-            rsa_keys, hmac_keys = load_jwks(jwks_file)
-            self._rsa_keys += rsa_keys
-            self._hmac_keys += hmac_keys
-        if not self._hmac_keys and not self._rsa_keys:
-            raise ValueError("JWT auth needs a shared secret or a JWKS file with usable keys")
+            keys += jwt_keys.jwks_file(Path(jwks_file))
+        self._keys = jwt_keys.restrict(keys, self._algorithms)
+        if keys and not self._keys:
+            raise ValueError(
+                f"jwt_algorithms {list(self._algorithms)} allows none of the configured keys"
+            )
+        if not self._keys and jwks is None:
+            raise ValueError(
+                "JWT auth needs jwt_secret, jwt_public_key_file, jwks_file or jwks_url"
+            )
+        self._remote = jwks
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
-        self._now = now
+
+    @property
+    def fetches_keys(self) -> bool:
+        """True when ``verify`` may block on a JWKS fetch."""
+        return self._remote is not None
 
     def verify(self, token: str) -> dict[str, Any]:
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise Unauthenticated("token is not a compact JWS (header.payload.signature)")
-        header = _json_part(parts[0], "header")
-        claims = _json_part(parts[1], "payload")
-        signature = b64url_decode(parts[2])
-        signed = f"{parts[0]}.{parts[1]}".encode("ascii")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("token is not a compact JWS (header.payload.signature)") from None
         alg, kid = header.get("alg"), header.get("kid")
-        if alg == "HS256":
-            ok = any(
-                hmac.compare_digest(hmac.new(k.secret, signed, hashlib.sha256).digest(), signature)
-                for k in _by_kid(self._hmac_keys, kid)
+        if kid is not None and not isinstance(kid, str):
+            raise Unauthenticated("token header 'kid' must be a string")
+        candidates = self._keys_for(kid)
+        usable = [key for key in candidates if key.allows(alg)]
+        if not usable:
+            accepted = sorted({a for key in candidates for a in key.algorithms})
+            raise Unauthenticated(
+                f"token algorithm {alg!r} is not accepted for its key ({', '.join(accepted)})"
             )
-        elif alg == "RS256":
-            ok = any(
-                rsa_pkcs1v15_sha256_verify(k, signed, signature)
-                for k in _by_kid(self._rsa_keys, kid)
-            )
-        else:
-            raise Unauthenticated(f"token algorithm {alg!r} is not accepted (HS256, RS256)")
-        if not ok:
-            raise Unauthenticated("token signature does not verify")
-        self._check_claims(claims)
-        return claims
+        for key in usable:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key.key,
+                    algorithms=list(key.algorithms),
+                    issuer=self._issuer,
+                    audience=self._audience,
+                    leeway=self._leeway,
+                    options={"require": _REQUIRED_CLAIMS},
+                )
+            except jwt.InvalidSignatureError:
+                continue  # another key with the same kid (or none) may have signed it
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated(_explain(exc)) from None
+            if not claims["sub"]:
+                raise Unauthenticated("token has an empty sub claim")
+            return claims
+        raise Unauthenticated("token signature does not verify")
 
-    def _check_claims(self, claims: dict[str, Any]) -> None:
-        now = self._now()
-        exp = claims.get("exp")
-        if not isinstance(exp, int | float) or isinstance(exp, bool):
-            raise Unauthenticated("token has no numeric exp claim")
-        if now > exp + self._leeway:
-            raise Unauthenticated("token has expired")
-        nbf = claims.get("nbf")
-        if isinstance(nbf, int | float) and now + self._leeway < nbf:
-            raise Unauthenticated("token is not valid yet")
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-            raise Unauthenticated("token has no sub claim")
-        if self._issuer is not None and claims.get("iss") != self._issuer:
-            raise Unauthenticated("token issuer is not accepted")
-        if self._audience is not None:
-            audience = claims.get("aud")
-            audiences = audience if isinstance(audience, list) else [audience]
-            if self._audience not in audiences:
-                raise Unauthenticated("token audience is not accepted")
-
-
-def _by_kid(keys: list[_K], kid: object) -> list[_K]:
-    if kid is None:
-        return keys
-    return [k for k in keys if k.kid == kid or k.kid is None]
+    def _keys_for(self, kid: str | None) -> list[VerificationKey]:
+        """A kid picks the keys with that kid (here, else behind the JWKS URL); keys without
+        a kid (a secret, a PEM file) are the fallback. No kid: every key."""
+        if kid is None:
+            remote = self._remote.keys_for(None) if self._remote is not None else []
+            return self._keys + jwt_keys.restrict(remote, self._algorithms)
+        exact = [key for key in self._keys if key.kid == kid]
+        if not exact and self._remote is not None:
+            exact = jwt_keys.restrict(self._remote.keys_for(kid), self._algorithms)
+        fallback = [key for key in self._keys if key.kid is None]
+        if not exact and not fallback:
+            raise Unauthenticated(f"token kid {kid!r} matches no configured key")
+        return exact or fallback
 
 
-def _json_part(text: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(b64url_decode(text))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Unauthenticated(f"token {what} is not JSON") from exc
-    if not isinstance(value, dict):
-        raise Unauthenticated(f"token {what} is not a JSON object")
-    return value
+def _explain(exc: jwt.PyJWTError) -> str:
+    """A message that says which check failed (PyJWT's own are terse)."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "token has expired"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return f"token is not valid yet ({exc})"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return "token issuer is not accepted"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return "token audience is not accepted"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"token has no {exc.claim} claim"
+    return f"token is not valid: {exc}"
+
+
+def jwt_verifier_for(config: ServerConfig) -> JwtVerifier:
+    """The verifier ``config``'s ``jwt_*`` and ``jwks_*`` settings describe."""
+    remote = None
+    if config.jwks_url is not None:
+        remote = RemoteJwks(
+            config.jwks_url,
+            cache_seconds=config.jwks_cache_seconds,
+            refresh_cooldown_seconds=config.jwks_refresh_cooldown_seconds,
+            timeout_seconds=config.jwks_timeout_seconds,
+        )
+    return JwtVerifier(
+        secret=config.jwt_secret.get_secret_value() if config.jwt_secret else None,
+        public_key_file=config.jwt_public_key_file,
+        jwks_file=config.jwks_file,
+        jwks=remote,
+        algorithms=config.jwt_algorithms or SUPPORTED_ALGORITHMS,
+        issuer=config.jwt_issuer,
+        audience=config.jwt_audience,
+        leeway=config.jwt_leeway_seconds,
+    )

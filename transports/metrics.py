@@ -1,122 +1,61 @@
-"""Server metrics in the Prometheus text format (version 0.0.4).
+"""Server metrics with prometheus-client, one registry per app.
 
 Workflow, activity and signal counts come from the engine's commit listener
-(they count durable events, once each). Latencies are measured around the
-server's own engine calls: ``aionactors_durable_ack_seconds`` is the time
-until the engine acknowledged a durable append (start, signal, cancel), which
-includes the group-commit wait, the store append and its fsync.
+(they count durable events, once each); it runs on the writer thread, so it
+only bumps integers that a collector reads at scrape time. Latencies:
+``aionactors_durable_ack_seconds`` is the time until the engine acknowledged a
+durable append (start, signal, cancel): group-commit wait + store append +
+fsync. ``aionactors_activity_attempt_seconds`` is an attempt's recorded start
+to its recorded outcome (engine clock), by activity type and outcome. The
+process and platform collectors add ``process_*`` and ``python_info``. Each app
+has its own ``CollectorRegistry``, so several apps in one process never collide.
+
+``render(accept)`` answers in the OpenMetrics format when the scraper asks for
+it (``Accept: application/openmetrics-text``) and in text format 0.0.4 otherwise
+(prometheus-client's own negotiation).
 """
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 
 from aionactors import Event
+from aionactors.core.events import (
+    ActivityCancelled,
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityStarted,
+)
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# Group commit + fsync: sub-millisecond on a fast disk, tens of ms on a busy one, seconds
+# only when the store is in trouble (the write timeout is the top bucket's neighbour).
+DURABLE_ACK_BUCKETS = (
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+)  # fmt: skip
+# Activities do I/O: from a fast local call (ms) to a slow API (minutes).
+ACTIVITY_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+)  # fmt: skip
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_MAX_OPEN_ATTEMPTS = 100_000  # attempts awaiting an outcome; beyond, the oldest are forgotten
 
 Labels = tuple[tuple[str, str], ...]
-
-
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-    return "{" + inner + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if isinstance(value, float) else str(value)
-
-
-class Counter:
-    def __init__(self, name: str, help_text: str) -> None:
-        self.name, self.help = name, help_text
-        self._values: dict[Labels, float] = {}
-        self._lock = threading.Lock()
-
-    def inc(self, amount: float = 1, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            self._values[key] = self._values.get(key, 0) + amount
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        with self._lock:
-            items = sorted(self._values.items()) or [((), 0)]
-        for labels, value in items:
-            yield f"{self.name}{_labels(labels)} {_number(value)}"
-
-
-class Gauge:
-    """Read at scrape time from ``read`` (one sample per returned label set).
-
-    ``kind="counter"`` exposes a monotonic count kept elsewhere (e.g. by the broadcaster).
-    """
-
-    def __init__(
-        self,
-        name: str,
-        help_text: str,
-        read: Callable[[], dict[Labels, float] | float],
-        kind: str = "gauge",
-    ) -> None:
-        self.name, self.help, self._read, self.kind = name, help_text, read, kind
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} {self.kind}"
-        value = self._read()
-        samples = value if isinstance(value, dict) else {(): value}
-        for labels, sample in sorted(samples.items()) or [((), 0)]:
-            yield f"{self.name}{_labels(labels)} {_number(sample)}"
-
-
-class Histogram:
-    def __init__(
-        self, name: str, help_text: str, buckets: Sequence[float] = LATENCY_BUCKETS
-    ) -> None:
-        self.name, self.help = name, help_text
-        self._bounds = tuple(buckets)
-        self._series: dict[Labels, tuple[list[int], list[float]]] = {}
-        self._lock = threading.Lock()
-
-    def observe(self, value: float, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            counts, total = self._series.setdefault(key, ([0] * (len(self._bounds) + 1), [0.0]))
-            for index, bound in enumerate(self._bounds):
-                if value <= bound:
-                    counts[index] += 1
-                    break
-            else:
-                counts[-1] += 1
-            total[0] += value
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        with self._lock:
-            series = {k: (list(c), t[0]) for k, (c, t) in self._series.items()}
-        for labels, (counts, total) in sorted(series.items()):
-            cumulative = 0
-            for bound, count in zip((*self._bounds, math.inf), counts, strict=True):
-                cumulative += count
-                le = (*labels, ("le", _number(float(bound))))
-                yield f"{self.name}_bucket{_labels(le)} {cumulative}"
-            yield f"{self.name}_sum{_labels(labels)} {_number(total)}"
-            yield f"{self.name}_count{_labels(labels)} {cumulative}"
-
+Reading = Callable[[], dict[Labels, float] | float]
 
 _EVENT_COUNTERS: dict[str, tuple[str, str]] = {
     "WorkflowStarted": ("workflows_started", "Workflow runs started (durable WorkflowStarted)."),
@@ -131,71 +70,147 @@ _EVENT_COUNTERS: dict[str, tuple[str, str]] = {
 }
 
 
+class Labelled:
+    """A labelled prometheus metric called as ``inc(**labels)`` / ``observe(v, **labels)``."""
+
+    def __init__(self, metric: Counter | Histogram) -> None:
+        self._metric = metric
+
+    def inc(self, amount: float = 1, **labels: str) -> None:
+        self._metric.labels(**labels).inc(amount)  # type: ignore[union-attr]
+
+    def observe(self, value: float, **labels: str) -> None:
+        self._metric.labels(**labels).observe(value)  # type: ignore[union-attr]
+
+
+class _ScrapeTimeCollector(Collector):
+    """Event counts and gauges read when Prometheus scrapes, not when things happen."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        metrics = self._metrics
+        for event_type, (name, help_text) in _EVENT_COUNTERS.items():
+            family = CounterMetricFamily(f"aionactors_{name}", help_text)
+            family.add_metric([], metrics.event_counts[event_type])
+            yield family
+        for name, help_text, value in (
+            ("aionactors_events_committed", "Events committed.", metrics.events_committed),
+            ("aionactors_commit_batches", "Commit batches.", metrics.commit_batches),
+        ):
+            yield CounterMetricFamily(name, help_text, value=value)
+        for name, help_text, read, kind in metrics.gauges:
+            yield _family(name, help_text, read(), kind)
+
+
+def _family(name: str, help_text: str, value: dict[Labels, float] | float, kind: str) -> Metric:
+    samples = value if isinstance(value, dict) else {(): value}
+    label_names = sorted({k for labels in samples for k, _ in labels})
+    if kind == "counter":
+        family: Metric = CounterMetricFamily(name, help_text, labels=label_names)
+    else:
+        family = GaugeMetricFamily(name, help_text, labels=label_names)
+    for labels, sample in sorted(samples.items()):
+        values = dict(labels)
+        family.add_metric([values.get(k, "") for k in label_names], sample)  # type: ignore[attr-defined]
+    return family
+
+
 class ServerMetrics:
-    """Every metric the server exposes; ``render()`` is the /metrics body."""
+    """Every metric the server exposes; ``render(accept)`` is the /metrics body."""
 
     def __init__(self) -> None:
-        self._event_counts: dict[str, int] = dict.fromkeys(_EVENT_COUNTERS, 0)
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self.event_counts: dict[str, int] = dict.fromkeys(_EVENT_COUNTERS, 0)
         self.events_committed = 0
         self.commit_batches = 0
-        self.http_requests = Counter(
-            "aionactors_http_requests_total", "HTTP requests by route and status."
-        )
-        self.http_seconds = Histogram(
-            "aionactors_http_request_duration_seconds", "HTTP request latency by route."
-        )
-        self.durable_ack = Histogram(
-            "aionactors_durable_ack_seconds",
-            "Time until the engine acknowledged a durable append "
-            "(group-commit wait + store append + fsync), by operation.",
-        )
+        self.gauges: list[tuple[str, str, Reading, str]] = []
+        self._open_attempts: dict[tuple[str, str, int], tuple[str, datetime]] = {}
+        self._activity_types: dict[tuple[str, str], str] = {}
+        self._attempts_lock = threading.Lock()
+        registry = self.registry
+        self.http_requests = Labelled(
+            Counter("aionactors_http_requests", "HTTP requests by route and status.",
+                    ["route", "status"], registry=registry)
+        )  # fmt: skip
+        self.http_seconds = Labelled(
+            Histogram("aionactors_http_request_duration_seconds", "HTTP request latency by route.",
+                      ["route"], buckets=HTTP_BUCKETS, registry=registry)
+        )  # fmt: skip
+        self.durable_ack = Labelled(
+            Histogram(
+                "aionactors_durable_ack_seconds",
+                "Time until the engine acknowledged a durable append "
+                "(group-commit wait + store append + fsync), by operation.",
+                ["operation"], buckets=DURABLE_ACK_BUCKETS, registry=registry,
+            )
+        )  # fmt: skip
+        self.activity_seconds = Labelled(
+            Histogram(
+                "aionactors_activity_attempt_seconds",
+                "Activity attempt latency, recorded start to recorded outcome (engine clock).",
+                ["activity_type", "outcome"], buckets=ACTIVITY_BUCKETS, registry=registry,
+            )
+        )  # fmt: skip
         self.stream_frames = Counter(
-            "aionactors_stream_frames_total", "Event frames sent on /events/stream."
+            "aionactors_stream_frames", "Event frames sent on /events/stream.", registry=registry
         )
-        self.stream_endings = Counter(
-            "aionactors_stream_endings_total", "Event streams ended, by error code or 'complete'."
-        )
-        self._gauges: list[Gauge] = []
+        self.stream_endings = Labelled(
+            Counter("aionactors_stream_endings",
+                    "Event streams ended, by error code or 'complete'.", ["reason"],
+                    registry=registry)
+        )  # fmt: skip
+        registry.register(_ScrapeTimeCollector(self))
 
     def on_commit(self, events: Sequence[Event]) -> None:
-        """The engine's commit listener: counts only (it runs on the writer thread)."""
+        """The engine's commit listener (it runs on the writer thread): counts and timings."""
         self.commit_batches += 1
         self.events_committed += len(events)
-        counts = self._event_counts
+        counts = self.event_counts
         for event in events:
-            if event.type in counts:
-                counts[event.type] += 1
+            kind = event.type
+            if kind in counts:
+                counts[kind] += 1
+            if kind.startswith("Activity"):
+                self._time_attempt(event)
 
-    def add_gauge(
-        self,
-        name: str,
-        help_text: str,
-        read: Callable[[], dict[Labels, float] | float],
-        kind: str = "gauge",
-    ) -> None:
-        self._gauges.append(Gauge(name, help_text, read, kind))
+    def _time_attempt(self, event: Event) -> None:
+        key = (event.workflow_id, str(getattr(event, "activity_id", "")))
+        opened = None
+        with self._attempts_lock:
+            match event:
+                case ActivityScheduled(activity_type=activity_type):
+                    self._activity_types[key] = activity_type
+                    _bound(self._activity_types)
+                case ActivityStarted(attempt=attempt):
+                    kind = self._activity_types.get(key, "unknown")
+                    self._open_attempts[(*key, attempt)] = (kind, event.recorded_at)
+                    _bound(self._open_attempts)
+                case ActivityCompleted() | ActivityFailed() | ActivityCancelled():
+                    opened = self._open_attempts.pop((*key, event.attempt), None)
+                    if not isinstance(event, ActivityFailed):  # a failure may be retried
+                        self._activity_types.pop(key, None)
+        if opened is not None:
+            kind, started = opened
+            outcome = event.type.removeprefix("Activity").lower()
+            seconds = max(0.0, (event.recorded_at - started).total_seconds())
+            self.activity_seconds.observe(seconds, activity_type=kind, outcome=outcome)
 
-    def render(self) -> str:
-        lines: list[str] = []
-        for event_type, (name, help_text) in _EVENT_COUNTERS.items():
-            full = f"aionactors_{name}_total"
-            lines += [
-                f"# HELP {full} {help_text}",
-                f"# TYPE {full} counter",
-                f"{full} {self._event_counts[event_type]}",
-            ]
-        for name, help_text, value in (
-            ("aionactors_events_committed_total", "Events committed.", self.events_committed),
-            ("aionactors_commit_batches_total", "Commit batches.", self.commit_batches),
-        ):
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter", f"{name} {value}"]
-        for metric in (
-            self.http_requests,
-            self.http_seconds,
-            self.durable_ack,
-            self.stream_frames,
-            self.stream_endings,
-            *self._gauges,
-        ):
-            lines.extend(metric.render())
-        return "\n".join(lines) + "\n"
+    def add_gauge(self, name: str, help_text: str, read: Reading, kind: str = "gauge") -> None:
+        """A value read at scrape time (``kind="counter"`` for a count kept elsewhere)."""
+        self.gauges.append((name.removesuffix("_total"), help_text, read, kind))
+
+    def render(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The exposition body and its content type, negotiated from the ``Accept`` header
+        by prometheus-client itself (OpenMetrics when asked for, text 0.0.4 otherwise)."""
+        encode, content_type = choose_encoder(accept or "")
+        return encode(self.registry), content_type
+
+
+def _bound(table: dict) -> None:
+    if len(table) > _MAX_OPEN_ATTEMPTS:
+        del table[next(iter(table))]

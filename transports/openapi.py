@@ -31,7 +31,7 @@ another namespace. Identity may be given as query parameters (`x-aion-subject`,
 _AUTH_DESCRIPTION = """Auth mode `headers`: `x-aion-subject`, `x-aion-namespaces` (comma separated,
 `*` = all), `x-aion-deploy: true`; no headers at all = the local operator (all namespaces);
 a subject without namespaces is granted none. Auth mode `jwt`: `Authorization: Bearer <JWT>`
-(HS256 or RS256) with claims `sub`, `namespaces`, `deploy`, `exp`; failure is 401
+(HS, RS, PS, ES, EdDSA) with claims `sub`, `namespaces`, `deploy`, `exp`; failure is 401
 `unauthenticated`. A workflow of another namespace is reported exactly like a missing one
 (`not_found`)."""
 

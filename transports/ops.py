@@ -10,7 +10,6 @@ from aiohttp import web
 from aionactors.core import Unavailable
 from aionactors.store import probe_write
 from transports import models as m
-from transports.metrics import CONTENT_TYPE
 from transports.openapi import STREAM_DESCRIPTION, openapi_document
 from transports.state import RouteSpec, ServerState, state_of
 from transports.stream import stream_events
@@ -42,8 +41,9 @@ async def health_ready(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = state_of(request).metrics.render()
-    return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE})
+    """Text format 0.0.4, or OpenMetrics when the Accept header asks for it."""
+    body, content_type = state_of(request).metrics.render(request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -64,6 +64,18 @@ def install_gauges(state: ServerState) -> None:
         lambda: {(("kind", k),): v for k, v in state.broadcaster.subscriber_counts().items()},
     )
     add("aionactors_stream_sockets", "Open /events/stream WebSockets.", lambda: len(state.sockets))
+    packages = state.engine.packages
+    add(
+        "aionactors_loaded_workflow_versions",
+        "Workflow types loaded from package versions (a type in two versions counts twice).",
+        packages.loaded_versions,
+    )
+    add(
+        "aionactors_package_deploys_total",
+        "Package deploy mutations by outcome (deployed, redeployed, refused, unloaded, ...).",
+        lambda: {(("outcome", k),): v for k, v in packages.outcomes.items()},
+        kind="counter",
+    )
     add(
         "aionactors_stream_lagged_total",
         "Subscribers cut off with lagged.",
@@ -94,7 +106,7 @@ def ops_routes() -> list[RouteSpec]:
         RouteSpec("GET", "/health/live", health_live, "Liveness", m.HealthResponse, public=True),
         RouteSpec("GET", "/health/ready", health_ready, "Readiness (reads the store)",
                   m.HealthResponse, errors=("unavailable",), public=True),
-        RouteSpec("GET", "/metrics", metrics, "Prometheus metrics (text format 0.0.4)", None,
+        RouteSpec("GET", "/metrics", metrics, "Prometheus metrics (text or OpenMetrics)", None,
                   public=True),
         RouteSpec("GET", "/openapi.json", openapi, "This document", None, public=True),
     ]  # fmt: skip

@@ -53,6 +53,9 @@ class WorkflowStarted(EventBase):
     parent_run_id: str | None = None
     package_version: str | None = None
     parent_workflow_id: str | None = None
+    # The W3C trace context (traceparent, tracestate) of the span that started the run,
+    # so activities join the run's trace after a restart (aionactors.tracing); None = untraced.
+    trace_context: dict[str, str] | None = None
 
 
 class WorkflowCompleted(EventBase):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from aionactors import tracing
 from aionactors.core.payload import ActivityError, ActivityErrorKind
 from aionactors.engine.clock import Cancellable, Clock
 from aionactors.engine.workers import WorkerPool
@@ -43,6 +44,16 @@ _log = logging.getLogger(__name__)
 
 _ASYNC_GRACE_SECONDS = 5.0
 """How long shutdown lets cancelled async activities run their cleanup."""
+
+
+def _traced(task: ActivityTask) -> contextlib.AbstractContextManager[None]:
+    """A span for one attempt, in the run's trace (a no-op without OpenTelemetry)."""
+    return tracing.span(
+        f"activity {task.activity_type}",
+        carrier=task.trace_context,
+        attributes={"workflow.id": task.workflow_id, "workflow.run_id": task.run_id,
+                    "activity.id": task.activity_id, "activity.attempt": task.attempt},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class ActivityTask:
     delay: float = 0.0
     package_version: str | None = None
     """The run's pinned package version: its activities run that version's code."""
+    trace_context: dict[str, str] | None = None  # the run's W3C trace context (tracing.py)
 
     def __post_init__(self) -> None:
         if self.attempt < 1:
@@ -368,7 +380,7 @@ class ActivityExecutor:
         if not self._begin(attempt):
             return
         try:
-            with enter_activity(attempt):
+            with enter_activity(attempt), _traced(attempt.task):
                 result = definition.call(attempt.task.input)
         except BaseException as exc:  # the outcome must be reported whatever was raised
             self._settle(attempt, ActivityAttemptFailed(attempt.task, error_from_exception(exc)))
@@ -379,7 +391,7 @@ class ActivityExecutor:
         if not self._begin(attempt):
             return
         try:
-            with enter_activity(attempt):
+            with enter_activity(attempt), _traced(attempt.task):
                 result = await definition.call(attempt.task.input)
         except asyncio.CancelledError as exc:
             # Only reaches on_done if nobody settled first (cancel() and timeouts do).

@@ -19,6 +19,7 @@ from typing import Any
 
 import pykka
 
+from aionactors import tracing
 from aionactors.core import events as ev
 from aionactors.core.errors import (
     AionError,
@@ -373,6 +374,7 @@ class Engine(WorkflowInteractions):
             "input": arg,
             "parent_run_id": None,
             "parent_workflow_id": parent_workflow_id,
+            "trace_context": tracing.current_carrier(),  # the caller's span, if one is recorded
         }
         # Most ids are new: append as seq 1 and look at the history only if that conflicts.
         head = 0

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from aionactors import tracing
 from aionactors.core.errors import AionError, AlreadyExists, NotFound, NotRunning
 from aionactors.core.events import Event
 from aionactors.core.payload import WorkflowError
@@ -57,8 +58,15 @@ class EngineOps:
         self, parent_id: str, namespace: str, command: StartChild, version: str | None
     ) -> None:
         self._engine.packages.child_recorded(version)
+        carrier = tracing.current_carrier()  # the parent's "child start" span, if traced
         self._submit(
-            command.child_workflow_id, self._ensure_child, parent_id, namespace, command, version
+            command.child_workflow_id,
+            self._ensure_child,
+            parent_id,
+            namespace,
+            command,
+            version,
+            carrier,
         )
 
     def send_signal(self, workflow_id: str, name: str, payload: Any) -> None:
@@ -78,7 +86,12 @@ class EngineOps:
 
     # ---- the work -----------------------------------------------------------------------
     def _ensure_child(
-        self, parent_id: str, namespace: str, command: StartChild, version: str | None
+        self,
+        parent_id: str,
+        namespace: str,
+        command: StartChild,
+        version: str | None,
+        carrier: dict[str, str] | None = None,
     ) -> None:
         """Start the child exactly once; if it already ended, tell the parent how.
 
@@ -87,7 +100,8 @@ class EngineOps:
         fresh run, this parent's child.
         """
         try:
-            self._start_child(parent_id, namespace, command, version)
+            with tracing.within(carrier):  # the child's run joins the parent's trace
+                self._start_child(parent_id, namespace, command, version)
         finally:
             self._engine.packages.child_settled(version)
 

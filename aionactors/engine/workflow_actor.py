@@ -11,6 +11,7 @@ half-written because every append is all-or-nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 import pykka
 
+from aionactors import tracing
 from aionactors.core import events as ev
 from aionactors.core.errors import (
     InvalidInput,
@@ -232,10 +234,18 @@ class WorkflowActor(PooledActor):
 
     def _on_signal(self, name: str, payload: Any) -> None:
         driver = self._live()
-        event = self.recorder_().record_one(ev.SignalReceived, name=name, payload=payload)
-        # Durable now, so the caller is told yes. It is applied at once, in history order,
-        # before any other message; a fault while applying is the engine's, not the caller's.
-        self._guarded(lambda: (driver.apply(event), self._progress()))
+        with self._span(f"signal {name}"):
+            event = self.recorder_().record_one(ev.SignalReceived, name=name, payload=payload)
+            # Durable now, so the caller is told yes. It is applied at once, in history order,
+            # before any other message; a fault while applying is the engine's, not the caller's.
+            self._guarded(lambda: (driver.apply(event), self._progress()))
+
+    def _span(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """A span in this run's trace (tracing.py); none when the run is not traced."""
+        carrier = self.driver.started.trace_context if self.driver is not None else None
+        if carrier is None:
+            return contextlib.nullcontext()
+        return tracing.span(name, carrier=carrier, attributes={"workflow.id": self.workflow_id})
 
     def _on_update(self, update: msg.RunUpdate) -> None:
         driver = self._live()
@@ -263,7 +273,8 @@ class WorkflowActor(PooledActor):
         if name not in driver.definition.queries:
             raise UnknownQuery(f"workflow type {driver.definition.name!r} has no query {name!r}")
         try:
-            return driver.query(name, args)
+            with self._span(f"query {name}"):
+                return driver.query(name, args)
         except PayloadValidationError as exc:
             raise InvalidInput(str(exc)) from None
         except Exception as exc:
@@ -383,7 +394,8 @@ class WorkflowActor(PooledActor):
         # (Should we crash in between, replay finds the timer pending and re-arms it.)
         self.rt.timers.forget(self.workflow_id, timer_id)
         if live and timer is not None and not timer.settled:
-            self._apply_recorded([(ev.TimerFired, {"timer_id": timer_id})])
+            with self._span(f"timer fire {timer_id}"):
+                self._apply_recorded([(ev.TimerFired, {"timer_id": timer_id})])
 
     def _on_child(self, done: msg.ChildDone) -> None:
         driver = self.driver
@@ -449,8 +461,10 @@ class WorkflowActor(PooledActor):
             case CancelTimer(timer_id=tid):
                 self.rt.timers.cancel(self.workflow_id, tid)
             case StartChild(child_workflow_id=child_id):
+                # the child's WorkflowStarted records this span: one trace
                 version = driver.children[child_id].package_version
-                self.rt.ops.ensure_child(self.workflow_id, self.namespace, command, version)
+                with self._span(f"child start {command.workflow_type}"):
+                    self.rt.ops.ensure_child(self.workflow_id, self.namespace, command, version)
             case RequestCancelChild(child_workflow_id=child):
                 self.rt.ops.close_child(child, ParentClosePolicy.REQUEST_CANCEL)
             case SignalExternal(target_workflow_id=target, name=name, payload=payload):
@@ -480,6 +494,7 @@ class WorkflowActor(PooledActor):
             heartbeat_timeout=command.options.heartbeat_timeout,
             delay=delay,
             package_version=self.driver_().started.package_version,
+            trace_context=self.driver_().started.trace_context,
         )
         self.rt.executor.submit(task, self.rt.on_activity_outcome)
 

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests.console.conftest import require_browser
 from tests.console.server import Server
 
-SECRET = "console-test-secret"
+SECRET = "console-test-secret-of-at-least-32-bytes"
 
 
 def b64url(data: bytes) -> str:

@@ -76,5 +76,5 @@ def test_bad_values_and_files_are_explained(tmp_path) -> None:
         load_settings(tmp_path / "missing.toml")
     with pytest.raises(ConfigError, match="config file"):
         load_settings(write(tmp_path, "port = = 1\n"))
-    with pytest.raises(ConfigError, match="jwt_secret or jwks_file"):
+    with pytest.raises(ConfigError, match="jwt_secret, jwt_public_key_file, jwks_file or jwks_url"):
         load_settings(None, {"auth": "jwt"})

@@ -53,7 +53,7 @@ async def test_only_the_console_files_can_be_fetched(client, path) -> None:
 async def test_the_console_needs_no_token_but_the_api_still_does(
     aiohttp_client, engine, tmp_path
 ) -> None:
-    config = ServerConfig(auth="jwt", jwt_secret="s3cret")
+    config = ServerConfig(auth="jwt", jwt_secret="a-console-test-secret-of-32-bytes-or-more")
     client = await aiohttp_client(create_app(engine, config))
     assert (await client.get("/")).status == 200
     assert (await client.get("/console/app.js")).status == 200

@@ -1,8 +1,14 @@
-"""Health, readiness, metrics (parsed as Prometheus text), the OpenAPI document, and drain."""
+"""Health, readiness, metrics (parsed by prometheus-client, text and OpenMetrics), the OpenAPI
+document, and drain."""
 
 from __future__ import annotations
 
 import re
+
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_parser,
+)
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.transports.api import act, post, result, start
 from tests.transports.support import TENANT_A, tenant
@@ -30,32 +36,17 @@ PROTOCOL_ROUTES = {
     ("get", "/metrics"),
     ("get", "/openapi.json"),
 }
-SAMPLE = re.compile(
-    r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
-    r'(?:\{(?P<labels>[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
-    r'(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*)\})?'
-    r" (?P<value>[-+]?(?:[0-9.]+(?:e[-+]?[0-9]+)?|Inf|NaN))$"
-)
 
 
-def parse_metrics(text: str) -> dict[str, float]:
-    """Every sample, keyed by name{labels}; asserts each line is valid text format 0.0.4."""
+def parse_metrics(text: str, openmetrics: bool = False) -> dict[str, float]:
+    """Every sample, keyed by name{labels sorted by name}, as prometheus-client's own parser
+    reads it (it raises on anything that is not valid exposition)."""
+    parse = openmetrics_parser if openmetrics else text_string_to_metric_families
     samples: dict[str, float] = {}
-    typed: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            continue
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            assert kind in ("counter", "gauge", "histogram"), line
-            typed.add(name)
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not a Prometheus sample line: {line!r}"
-        base = re.sub(r"_(bucket|sum|count)$", "", match["name"])
-        assert match["name"] in typed or base in typed, f"sample before its TYPE: {line}"
-        key = match["name"] + (f"{{{match['labels']}}}" if match["labels"] else "")
-        samples[key] = float(match["value"].replace("Inf", "inf"))
+    for family in parse(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            samples[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
     return samples
 
 
@@ -89,9 +80,48 @@ async def test_metrics_parse_and_count_what_happened(client, connect) -> None:
     assert samples["aionactors_resident_workflows"] >= 1
     assert samples['aionactors_stream_subscribers{kind="per_workflow"}'] == 1
     assert samples['aionactors_durable_ack_seconds_count{operation="start"}'] == 3
-    assert samples['aionactors_durable_ack_seconds_bucket{operation="signal",le="+Inf"}'] == 1
+    assert samples['aionactors_durable_ack_seconds_bucket{le="+Inf",operation="signal"}'] == 1
     assert samples['aionactors_http_requests_total{route="start_workflow",status="200"}'] == 3
     assert samples["aionactors_draining"] == 0
+    assert samples["process_cpu_seconds_total"] >= 0
+    assert samples["process_resident_memory_bytes"] > 0
+    assert samples["process_open_fds"] > 0
+    assert any(key.startswith("python_info{") for key in samples)
+    attempts = "aionactors_activity_attempt_seconds_count"
+    assert samples[attempts + '{activity_type="shout",outcome="completed"}'] == 1
+
+
+async def test_metrics_speak_openmetrics_when_asked(client) -> None:
+    await start(client, "shouter", input="m")
+    response = await client.get(
+        "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
+    assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+    text = await response.text()
+    assert text.endswith("# EOF\n")
+    samples = parse_metrics(text, openmetrics=True)
+    assert samples["aionactors_workflows_started_total"] == 1
+    assert "process_resident_memory_bytes" in samples
+    plain = await client.get("/metrics", headers={"Accept": "text/plain"})
+    assert plain.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "# EOF" not in await plain.text()
+
+
+async def test_two_apps_in_one_process_keep_their_own_counts(aiohttp_client, engine, tmp_path):
+    from tests.transports.conftest import open_engine
+    from transports import create_app
+
+    other_engine = open_engine(tmp_path / "other.db")
+    try:
+        first = await aiohttp_client(create_app(engine))
+        second = await aiohttp_client(create_app(other_engine))
+        await start(first, "shouter", input="m")
+        one = parse_metrics(await (await first.get("/metrics")).text())
+        two = parse_metrics(await (await second.get("/metrics")).text())
+        assert one["aionactors_workflows_started_total"] == 1
+        assert two["aionactors_workflows_started_total"] == 0
+    finally:
+        other_engine.shutdown()
 
 
 async def test_openapi_lists_every_route_with_schemas(client, server) -> None:
@@ -136,3 +166,18 @@ async def test_drain_refuses_starts_with_503_but_serves_the_rest(client, server,
     samples = parse_metrics(await (await client.get("/metrics")).text())
     assert samples["aionactors_draining"] == 1
     assert server.app[STATE].draining is False  # the engine's flag alone is enough
+
+
+async def test_metrics_count_package_versions_and_deploys(client) -> None:
+    from tests.packages.support import TYPES, package_archive
+
+    for version in (1, 2, 2):
+        response = await client.post("/packages", data=package_archive(version),
+                                     headers={"Content-Type": "application/zip"})  # fmt: skip
+        assert response.status == 200
+    await client.post("/packages", data=b"not a zip", headers={"Content-Type": "application/zip"})
+    samples = parse_metrics(await (await client.get("/metrics")).text())
+    assert samples["aionactors_loaded_workflow_versions"] == 2 * len(TYPES)
+    assert samples['aionactors_package_deploys_total{outcome="deployed"}'] == 2
+    assert samples['aionactors_package_deploys_total{outcome="redeployed"}'] == 1
+    assert samples['aionactors_package_deploys_total{outcome="refused"}'] == 1
