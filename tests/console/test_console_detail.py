@@ -159,6 +159,13 @@ def test_every_action_acts_and_shows_its_answer(open_page, server, namespace):
     expect(outcome).to_contain_text("Workflow reopened")
     expect(head).to_have_text("Running")
     expect(events(page, "WorkflowReopened")).to_have_count(1)
+
+    act(page, "terminate", {"Reason (optional)": "stuck"})
+    expect(outcome).to_contain_text("Workflow terminated")
+    expect(head).to_have_text("Cancelled")
+    act(page, "reopen")
+    expect(outcome).to_contain_text("Workflow reopened")
+    expect(head).to_have_text("Running")
     expect(page.locator(".live-indicator")).to_have_text("live")
 
     # Update: the page calls POST /workflows/update; it shows whatever the server answers.

@@ -66,6 +66,13 @@ function actions(ref) {
       body: reasoned, done: "Cancellation requested",
     },
     {
+      label: "Terminate", path: "/workflows/terminate", danger: true,
+      dialog: { title: "Terminate this workflow?", confirmLabel: "Terminate workflow",
+        fields: [REASON],
+        description: "It ends at once: its code gets no further step and runs no compensation." },
+      body: reasoned, done: "Workflow terminated",
+    },
+    {
       label: "Pause", path: "/workflows/pause",
       dialog: { title: "Pause this workflow?", confirmLabel: "Pause workflow", fields: [REASON],
         description: "A paused workflow takes no further steps until it is resumed." },
