@@ -42,6 +42,26 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _rfc3339_text(value: object) -> object:
+    """PROTOCOL.md: times are RFC 3339 strings; a number (or a numeral) is not a time here."""
+    numeral = isinstance(value, str) and _is_number(value)
+    if numeral or (isinstance(value, int | float) and not isinstance(value, bool)):
+        raise ValueError("a time must be an RFC 3339 string such as 2026-11-22T13:00:00Z")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+WireTime = Annotated[UtcDatetime, BeforeValidator(_rfc3339_text)]
+"""A time in a request: RFC 3339 text (datetimes pass through for in-process callers)."""
+
+
 class Reply(BaseModel):
     """A response body (documentation and construction only)."""
 
@@ -114,10 +134,10 @@ class ListRequest(Body):
     namespace: Namespace = "default"
     workflow_type: Name | None = None
     status: StatusField | None = None
-    started_after: UtcDatetime | None = None
-    started_before: UtcDatetime | None = None
-    closed_after: UtcDatetime | None = None
-    closed_before: UtcDatetime | None = None
+    started_after: WireTime | None = None
+    started_before: WireTime | None = None
+    closed_after: WireTime | None = None
+    closed_before: WireTime | None = None
     parent: WorkflowIdField | None = None
     search_attributes: list[Predicate] = Field(default_factory=list)
     limit: int = Field(default=100, ge=1, le=1000)
@@ -208,7 +228,10 @@ class PerWorkflow(Body):
     namespace: Namespace = "default"
     workflow_id: WorkflowIdField
     resume_from_seq: int | None = Field(
-        default=None, ge=0, description="replay seq >= cursor, then live; absent = live only"
+        default=None,
+        ge=0,
+        le=MAX_SEQ,
+        description="replay seq >= cursor, then live; absent = live only",
     )
 
 
