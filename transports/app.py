@@ -29,8 +29,10 @@ from transports.package_routes import package_routes
 from transports.routes import workflow_routes
 from transports.schedule_routes import schedule_routes
 from transports.state import IDENTITY, STATE, ServerState, state_of
+from transports.workers_stream import install_worker_hub, worker_routes
 
 _STREAM_PATH = "/events/stream"
+_QUERY_AUTH_PATHS = frozenset({_STREAM_PATH, "/workers/stream"})
 _SOCKETS_CLOSE_WAIT = 2.0
 
 
@@ -78,6 +80,7 @@ def create_app(
         *schedules,
         *package_routes(),
         *ops_routes(),
+        *worker_routes(),
     ]
     install_gauges(state)
     app = web.Application(
@@ -85,6 +88,7 @@ def create_app(
         middlewares=[_metrics_middleware, error_middleware, _auth_middleware],
     )
     app[STATE] = state
+    install_worker_hub(app, state)
     public = {route.path for route in state.routes if route.public}
     app[_PUBLIC] = frozenset(public)
     for route in state.routes:
@@ -119,7 +123,7 @@ async def _close_sockets(state: ServerState) -> None:
 async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path not in request.app[_PUBLIC]:
         state = state_of(request)
-        query = request.query if request.path == _STREAM_PATH else {}
+        query = request.query if request.path in _QUERY_AUTH_PATHS else {}
         request[IDENTITY] = state.auth.identify(request.headers, query)
     return await handler(request)
 
