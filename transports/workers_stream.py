@@ -35,6 +35,7 @@ from transports.state import RouteSpec, ServerState, identity_of, state_of
 _log = logging.getLogger(__name__)
 
 REGISTER_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 5.0
 MAX_FRAME_BYTES = 1 << 20
 
 
@@ -263,6 +264,7 @@ class WorkerHub:
             for worker in list(self.workers.values()):
                 if worker.in_flight and now - worker.last_seen > window:
                     _log.warning("worker %s silent for %.1fs: lost", worker.worker_id, window)
+                    self.leave(worker)
                     await worker.ws.close(code=WSCloseCode.GOING_AWAY, message=b"worker lost")
 
     # -- a connection ------------------------------------------------------------------
@@ -272,7 +274,10 @@ class WorkerHub:
         self._wake.set()
 
     def leave(self, worker: _Worker) -> None:
-        self.workers.pop(worker.worker_id, None)
+        """The worker is gone (or judged lost): its attempts fail as "worker lost". Idempotent."""
+        if self.workers.pop(worker.worker_id, None) is None:
+            return
+        worker.in_flight.clear()
         lost = self.queues.lose(worker.worker_id)
         if lost:
             _log.warning("worker %s lost holding %d task(s)", worker.worker_id, lost)
@@ -357,7 +362,7 @@ async def workers_stream(request: web.Request) -> web.WebSocketResponse:
     state = state_of(request)
     hub = request.app[HUB]
     identity = identity_of(request)
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=None)
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
     try:
         async with asyncio.timeout(REGISTER_TIMEOUT):
@@ -407,17 +412,16 @@ async def _flush(worker: _Worker) -> None:
 
 async def _serve(hub: WorkerHub, worker: _Worker) -> None:
     async for message in worker.ws:
-        if message.type != WSMsgType.TEXT:
-            await _fail(worker.ws, InvalidInput("worker frames are JSON text"))
-            return
-        worker.last_seen = time.monotonic()
         try:
+            if message.type != WSMsgType.TEXT:
+                raise InvalidInput("worker frames are JSON text")
+            worker.last_seen = time.monotonic()
             frame = _parse(message.data)
+            if isinstance(frame, RegisterFrame):
+                raise InvalidInput("register may only be the first frame")
         except AionError as exc:
+            hub.leave(worker)  # before the close handshake, which waits for the worker
             await _fail(worker.ws, exc)
-            return
-        if isinstance(frame, RegisterFrame):
-            await _fail(worker.ws, InvalidInput("register may only be the first frame"))
             return
         if isinstance(frame, HeartbeatFrame):
             if not hub.queues.heartbeat(frame.task_id, frame.details):
