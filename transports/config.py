@@ -58,7 +58,7 @@ class ServerConfig(BaseModel):
         30000, ge=100, description="a remote worker silent this long while holding a task is lost"
     )
     worker_queue_rate: float | None = Field(
-        None, gt=0, description="tasks/s dispatched per task queue to remote workers (None: no limit)"
+        None, gt=0, description="tasks/s sent per task queue to remote workers (None: no limit)"
     )
     engine: EngineSettings = Field(default_factory=EngineSettings)
 

@@ -27,8 +27,13 @@ def add_worker_command(commands: Any) -> None:
     worker = commands.add_parser("worker", help="run a task queue's activities for a server")
     worker.add_argument("--server", default=server, help=f"server URL (default {server})")
     worker.add_argument("--task-queue", required=True, help="the queue to serve")
-    worker.add_argument("--load", action="append", required=True, metavar="MODULE",
-                        help="import MODULE and serve its @activity.defn functions (repeatable)")
+    worker.add_argument(
+        "--load",
+        action="append",
+        required=True,
+        metavar="MODULE",
+        help="import MODULE and serve its @activity.defn functions (repeatable)",
+    )
     worker.add_argument("--max-concurrent", type=int, default=8, help="tasks in hand at once")
     worker.add_argument("--namespace", action="append", help="namespace to serve (repeatable)")
     worker.add_argument("--token", help="bearer token (JWT auth mode)")

@@ -376,7 +376,7 @@ async def workers_stream(request: web.Request) -> web.WebSocketResponse:
     try:
         register = _parse(first.data)
         if not isinstance(register, RegisterFrame):
-            raise InvalidInput("the first frame must be {\"type\": \"register\", ...}")
+            raise InvalidInput('the first frame must be {"type": "register", ...}')
         for namespace in register.namespaces:
             if not identity.allows(namespace):
                 raise NamespaceDenied(
@@ -439,7 +439,7 @@ async def list_workers(request: web.Request) -> web.Response:
 WORKERS_STREAM_DESCRIPTION = (
     "WebSocket for remote activity workers: first frame `register`, then `result` and "
     "`heartbeat` frames; the server sends `registered`, `task`, `result_ack`, `cancel`, "
-    "`drain` and `error` (PROTOCOL.md, \"Remote activity workers\")."
+    '`drain` and `error` (PROTOCOL.md, "Remote activity workers").'
 )
 
 

@@ -18,7 +18,9 @@ MODULE = "tests.workers.remote_workflows"
 _ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def start_server(db: Path, port: int = 0, window_ms: int = 30000) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    db: Path, port: int = 0, window_ms: int = 30000
+) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "aionactors.cli", "serve", "--port", str(port),
          "--db", f"sqlite:///{db}", "--load", MODULE],
@@ -41,7 +43,9 @@ def start_worker(url: str, *extra: str) -> subprocess.Popen[str]:
 
 def call(url: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        url + path, data=data, headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 

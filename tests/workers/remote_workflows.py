@@ -53,8 +53,11 @@ class Pay:
     async def run(self, n: int) -> list[Any]:
         out = []
         for i in range(3):
-            out.append(await workflow.execute_activity(
-                "charge", {"id": n * 10 + i}, task_queue=QUEUE, retry_policy=FAST_RETRY))
+            out.append(
+                await workflow.execute_activity(
+                    "charge", {"id": n * 10 + i}, task_queue=QUEUE, retry_policy=FAST_RETRY
+                )
+            )
         return out
 
 
@@ -63,7 +66,8 @@ class PayFlaky:
     @workflow.run
     async def run(self, marker: str) -> str:
         return await workflow.execute_activity(
-            "flaky", marker, task_queue=QUEUE, retry_policy=FAST_RETRY)
+            "flaky", marker, task_queue=QUEUE, retry_policy=FAST_RETRY
+        )
 
 
 @workflow.defn(name="pay_held")
@@ -73,7 +77,8 @@ class PayHeld:
     @workflow.run
     async def run(self, path: str) -> int:
         return await workflow.execute_activity(
-            "hold", path, task_queue=QUEUE, retry_policy=FAST_RETRY, heartbeat_timeout=30.0)
+            "hold", path, task_queue=QUEUE, retry_policy=FAST_RETRY, heartbeat_timeout=30.0
+        )
 
 
 WORKFLOWS = [Pay, PayFlaky, PayHeld]

@@ -141,7 +141,10 @@ def test_after_a_restart_the_unfinished_attempt_is_requeued(tmp_path: Path) -> N
         engine.task_queues.complete(requeued.task_id, "fresh")
         assert engine.result("r1", timeout=10) == "fresh"
         assert attempts(engine, "r1") == [
-            ("ActivityStarted", 1), ("ActivityStarted", 2), ("ActivityCompleted", 2)]
+            ("ActivityStarted", 1),
+            ("ActivityStarted", 2),
+            ("ActivityCompleted", 2),
+        ]
     finally:
         engine.shutdown()
 

@@ -25,7 +25,9 @@ REGISTER = {"type": "register", "namespaces": ["default"], "task_queue": rw.QUEU
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = Engine.open(SQLiteStore(tmp_path / "ws.db"), workflows=rw.WORKFLOWS, clock=ManualClock())
+    engine = Engine.open(
+        SQLiteStore(tmp_path / "ws.db"), workflows=rw.WORKFLOWS, clock=ManualClock()
+    )
     yield engine
     engine.shutdown()
 
@@ -87,7 +89,10 @@ async def test_a_malformed_first_frame_is_an_error_frame_then_close(
     await ws.send_str(bad)
     error = await frame(ws)
     assert error["type"] == "error" and error["error"]["code"] == "invalid_input"
-    assert (await ws.receive(timeout=10)).type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED}
+    assert (await ws.receive(timeout=10)).type in {
+        aiohttp.WSMsgType.CLOSE,
+        aiohttp.WSMsgType.CLOSED,
+    }
 
 
 async def test_a_malformed_frame_after_register_closes_and_loses_the_worker(
@@ -113,11 +118,17 @@ async def test_a_malformed_frame_after_register_closes_and_loses_the_worker(
 async def test_an_ungranted_namespace_is_refused(client: TestClient) -> None:
     ws = await register(client, headers={"x-aion-subject": "ops", "x-aion-namespaces": "shop"})
     error = await frame(ws)
-    assert error == {"type": "error", "error": {
-        "code": "namespace_denied", "message": "caller 'ops' is not granted namespace 'default'"}}
+    assert error == {
+        "type": "error",
+        "error": {
+            "code": "namespace_denied",
+            "message": "caller 'ops' is not granted namespace 'default'",
+        },
+    }
     await ws.close()
-    listed = await (await client.get("/workers", headers={"x-aion-namespaces": "shop",
-                                                          "x-aion-subject": "ops"})).json()
+    listed = await (
+        await client.get("/workers", headers={"x-aion-namespaces": "shop", "x-aion-subject": "ops"})
+    ).json()
     assert listed == {"workers": []}
 
 
