@@ -91,15 +91,23 @@ def test_a_sigkilled_worker_is_lost_and_its_attempt_retried_on_the_other(
     assert [f["error"]["type"] for f in failed] == ["WorkerLost"]
 
 
-def test_server_sigkilled_with_tasks_out_then_restarted(tmp_path: Path, procs: Processes) -> None:
-    port = free_port()
-    server, url = start_server(tmp_path / "r.db", port)
+def hold_on_one_worker(
+    procs: Processes, db: Path, workflow_id: str, port: int = 0
+) -> tuple[subprocess.Popen[str], str, Path]:
+    """A server, one worker, and `pay_held`'s attempt running on it: (server, url, release)."""
+    server, url = start_server(db, port)
     procs.add(server)
     procs.add(start_worker(url))
     wait_until(lambda: len(workers(url)) == 1, "worker")
-    release = tmp_path / "release"
-    start(url, "pay_held", "r1", str(release))
+    release = db.with_suffix(".release")
+    start(url, "pay_held", workflow_id, str(release))
     wait_until(Path(str(release) + ".started").exists, "the attempt to start")
+    return server, url, release
+
+
+def test_server_sigkilled_with_tasks_out_then_restarted(tmp_path: Path, procs: Processes) -> None:
+    port = free_port()
+    server, url, release = hold_on_one_worker(procs, tmp_path / "r.db", "r1", port)
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=30)
     release.write_text("go")  # the old attempt finishes while the server is down
@@ -114,13 +122,7 @@ def test_server_sigkilled_with_tasks_out_then_restarted(tmp_path: Path, procs: P
 
 
 def test_cancel_reaches_a_heartbeating_remote_activity(tmp_path: Path, procs: Processes) -> None:
-    server, url = start_server(tmp_path / "c.db")
-    procs.add(server)
-    procs.add(start_worker(url))
-    wait_until(lambda: len(workers(url)) == 1, "worker")
-    release = tmp_path / "never"
-    start(url, "pay_held", "c1", str(release))
-    wait_until(Path(str(release) + ".started").exists, "the attempt to start")
+    _, url, _ = hold_on_one_worker(procs, tmp_path / "c.db", "c1")
     call(url, "/workflows/cancel", {"workflow_id": "c1"})
     assert result(url, "c1")["status"] == "Cancelled"
     wait_until(lambda: workers(url)[0]["in_flight"] == 0, "the worker to let go")
