@@ -19,10 +19,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from aionactors.core import InvalidInput
 from aionactors.core.errors import AionError, NamespaceDenied
@@ -31,65 +31,20 @@ from aionactors.engine.task_queues import RemoteTask, TaskQueues
 from transports.auth import Identity
 from transports.errors import describe_validation_error
 from transports.state import RouteSpec, ServerState, identity_of, state_of
+from transports.worker_frames import (
+    WORKER_FRAME,
+    HeartbeatFrame,
+    RegisterFrame,
+    ResultFrame,
+    WorkerEntry,
+    WorkersResponse,
+)
 
 _log = logging.getLogger(__name__)
 
 REGISTER_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 5.0
 MAX_FRAME_BYTES = 1 << 20
-
-
-class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RegisterFrame(_Frame):
-    type: Literal["register"]
-    namespaces: list[str] = Field(min_length=1)
-    task_queue: str = Field(min_length=1)
-    activity_types: list[str] = Field(default_factory=list)
-    max_concurrent: int = Field(1, ge=1, le=10_000)
-    node: str = ""
-
-
-class WireError(_Frame):
-    kind: Literal["retryable", "terminal"]
-    message: str
-    details: Any = None
-    type: str = "RemoteActivityError"
-
-
-class ResultFrame(_Frame):
-    type: Literal["result"]
-    task_id: str
-    result: Any = None
-    error: WireError | None = None
-
-
-class HeartbeatFrame(_Frame):
-    type: Literal["heartbeat"]
-    task_id: str
-    details: Any = None
-
-
-_WorkerFrame = TypeAdapter(
-    Annotated[RegisterFrame | ResultFrame | HeartbeatFrame, Field(discriminator="type")]
-)
-
-
-class WorkerEntry(BaseModel):
-    worker_id: str
-    namespace: str
-    task_queue: str
-    activity_types: list[str]
-    node: str
-    max_concurrent: int
-    in_flight: int
-    connected_at: datetime
-
-
-class WorkersResponse(BaseModel):
-    workers: list[WorkerEntry]
 
 
 MetricsHook = Callable[[str, dict[str, str], float], None]
@@ -353,7 +308,7 @@ async def _fail(ws: web.WebSocketResponse, error: AionError) -> None:
 
 def _parse(text: str) -> RegisterFrame | ResultFrame | HeartbeatFrame:
     try:
-        return _WorkerFrame.validate_json(text)
+        return WORKER_FRAME.validate_json(text)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc, "worker frame")) from None
 

@@ -18,6 +18,7 @@ from aionactors.store import SQLiteStore
 from tests.workers import remote_workflows as rw
 from transports import ServerConfig, create_app
 from transports.worker import Worker, WorkerRefused
+from transports.worker_frames import RegisteredFrame, ResultAckFrame, TaskFrame
 
 REGISTER = {"type": "register", "namespaces": ["default"], "task_queue": rw.QUEUE,
             "activity_types": ["charge", "flaky"], "max_concurrent": 1, "node": "test"}  # fmt: skip
@@ -64,11 +65,16 @@ async def test_register_task_result_ack_and_duplicates(client: TestClient, engin
     task = await frame(ws)
     assert task["type"] == "task" and task["activity_type"] == "flaky" and task["attempt"] == 1
     assert task["workflow_id"] == "s1" and task["namespace"] == "default"
+    (
+        RegisteredFrame.model_validate(registered),
+        TaskFrame.model_validate(task),
+    )  # the documented shapes
     listed = await (await client.get("/workers")).json()
     assert [(w["task_queue"], w["in_flight"]) for w in listed["workers"]] == [(rw.QUEUE, 1)]
     await ws.send_json({"type": "result", "task_id": task["task_id"],
                         "error": {"kind": "retryable", "message": "try again"}})  # fmt: skip
-    assert await frame(ws) == {"type": "result_ack", "task_id": task["task_id"]}
+    ResultAckFrame.model_validate(ack := await frame(ws))
+    assert ack == {"type": "result_ack", "task_id": task["task_id"]}
     retry = await frame(ws)
     assert retry["attempt"] == 2
     for _ in range(2):  # the duplicate is acked too, and changes nothing
@@ -208,3 +214,11 @@ async def test_the_sdk_stops_on_a_refused_registration(server: TestServer) -> No
                     headers={"x-aion-subject": "ops", "x-aion-namespaces": "default"})  # fmt: skip
     with pytest.raises(WorkerRefused, match="namespace_denied"):
         await asyncio.wait_for(worker.run_async(), 20)
+
+
+async def test_openapi_documents_the_worker_routes(client: TestClient) -> None:
+    doc = await (await client.get("/openapi.json")).json()
+    assert doc["paths"]["/workers"]["get"]["summary"] == "Connected remote workers"
+    frames = doc["paths"]["/workers/stream"]["get"]["x-websocket"]
+    assert {"$ref": "#/components/schemas/TaskFrame"} in frames["server_frames"]
+    assert {"$ref": "#/components/schemas/RegisterFrame"} in frames["worker_frames"]
