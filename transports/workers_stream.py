@@ -30,6 +30,7 @@ from aionactors.core.payload import ActivityError, ActivityErrorKind
 from aionactors.engine.task_queues import RemoteTask, TaskQueues
 from transports.auth import Identity
 from transports.errors import describe_validation_error
+from transports.outcome_commits import OutcomeCommits
 from transports.state import RouteSpec, ServerState, identity_of, state_of
 from transports.worker_frames import (
     WORKER_FRAME,
@@ -44,6 +45,8 @@ _log = logging.getLogger(__name__)
 
 REGISTER_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 5.0
+COMMIT_WAIT = 10.0
+"""How long a result_ack waits for the outcome's commit (a paused workflow holds it)."""
 MAX_FRAME_BYTES = 1 << 20
 
 
@@ -80,6 +83,7 @@ class WorkerHub:
 
     def __init__(self, queues: TaskQueues, window_ms: int, rate: float | None) -> None:
         self.queues = queues
+        self.commits = OutcomeCommits()
         self.window_ms = window_ms
         self.rate = rate
         self.workers: dict[str, _Worker] = {}
@@ -240,9 +244,23 @@ class WorkerHub:
         self._report_backlog()
 
     def on_result(self, worker: _Worker, frame: ResultFrame) -> None:
+        """Hand a result to the engine; returns once it is recorded (or was not current)."""
         worker.in_flight.discard(frame.task_id)
+        task = self.queues.task_of(frame.task_id)
+        if task is None:  # stale or duplicate: acknowledged, ignored
+            return
+        key = (task.workflow_id, task.activity_id, task.attempt)
+        committed = self.commits.expect(key)
+        try:
+            if self._deliver(frame):
+                committed.wait(COMMIT_WAIT)
+        finally:
+            self.commits.forget(key)
+        self._on_available()  # a slot is free
+
+    def _deliver(self, frame: ResultFrame) -> bool:
         if frame.error is None:
-            self.queues.complete(frame.task_id, frame.result)
+            return self.queues.complete(frame.task_id, frame.result)
         else:
             error = ActivityError(
                 kind=_KINDS[frame.error.kind],
@@ -250,8 +268,7 @@ class WorkerHub:
                 message=frame.error.message,
                 details=frame.error.details,
             )
-            self.queues.fail(frame.task_id, error)
-        self._wake.set()
+            return self.queues.fail(frame.task_id, error)
 
     def entries(self, identity: Identity) -> list[WorkerEntry]:
         return [
@@ -284,6 +301,7 @@ def install_worker_hub(app: web.Application, state: ServerState) -> None:
         state.config.worker_queue_rate,
     )
     app[HUB] = hub
+    state.engine.add_commit_listener(hub.commits.on_commit)
 
     async def on_startup(_: web.Application) -> None:
         hub.start()

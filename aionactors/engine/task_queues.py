@@ -164,6 +164,11 @@ class TaskQueues:
             self._settle(remote, ActivityAttemptFailed(remote.task, error), notify=False)
         return len(held)
 
+    def task_of(self, task_id: str) -> ActivityTask | None:
+        """The claimed attempt ``task_id`` names, if it is still current."""
+        remote = self._current(task_id)
+        return remote.task if remote is not None else None
+
     def holder(self, workflow_id: str, activity_id: int) -> str | None:
         """The worker holding that activity's current attempt, if a worker does."""
         with self._lock:

@@ -73,10 +73,14 @@ async def test_register_task_result_ack_and_duplicates(client: TestClient, engin
     assert [(w["task_queue"], w["in_flight"]) for w in listed["workers"]] == [(rw.QUEUE, 1)]
     await ws.send_json({"type": "result", "task_id": task["task_id"],
                         "error": {"kind": "retryable", "message": "try again"}})  # fmt: skip
-    ResultAckFrame.model_validate(ack := await frame(ws))
+    # The ack waits for the failure's commit, which also queues attempt 2: either may come first.
+    both = {f["type"]: f for f in [await frame(ws), await frame(ws)]}
+    ResultAckFrame.model_validate(ack := both["result_ack"])
     assert ack == {"type": "result_ack", "task_id": task["task_id"]}
-    retry = await frame(ws)
+    retry = both["task"]
     assert retry["attempt"] == 2
+    history = engine.store.read_history("s1")
+    assert [e.type for e in history if e.type == "ActivityFailed"] == ["ActivityFailed"]
     for _ in range(2):  # the duplicate is acked too, and changes nothing
         await ws.send_json({"type": "result", "task_id": retry["task_id"], "result": "ok"})
         assert await frame(ws) == {"type": "result_ack", "task_id": retry["task_id"]}
