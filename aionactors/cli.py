@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_workflow_commands(commands)  # the client side of the server
     add_schedule_commands(commands)
     add_package_commands(commands)
+    from transports.worker_commands import add_worker_command
+
+    add_worker_command(commands)
     from aionactors.replay_check import add_replay_command
 
     add_replay_command(commands)
@@ -131,6 +134,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from transports.package_commands import run_package_command
 
         return run_package_command(args)
+    if args.command == "worker":
+        from transports.worker_commands import run_worker_command
+
+        return run_worker_command(args)
     if args.command in ("workflow", "schedule"):
         from transports.commands import run_client_command
 

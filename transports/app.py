@@ -31,8 +31,10 @@ from transports.package_routes import package_routes
 from transports.routes import workflow_routes
 from transports.schedule_routes import schedule_routes
 from transports.state import IDENTITY, STATE, ServerState, state_of
+from transports.workers_stream import install_worker_hub, worker_routes
 
 _STREAM_PATH = "/events/stream"
+_QUERY_AUTH_PATHS = frozenset({_STREAM_PATH, "/workers/stream"})
 _SOCKETS_CLOSE_WAIT = 2.0
 
 
@@ -72,6 +74,7 @@ def create_app(
         *package_routes(),
         *ops_routes(),
         *console_routes(),
+        *worker_routes(),
     ]
     install_gauges(state)
     app = web.Application(
@@ -86,6 +89,7 @@ def create_app(
     )
     app[STATE] = state
     install_drain(app)
+    install_worker_hub(app, state)
     public = {route.path for route in state.routes if route.public}
     app[_PUBLIC] = frozenset(public)
     for route in state.routes:
@@ -122,7 +126,7 @@ async def _auth_middleware(request: web.Request, handler: Handler) -> web.Stream
     path = resource.canonical if resource is not None else request.path
     if path not in request.app[_PUBLIC]:
         state = state_of(request)
-        query = request.query if request.path == _STREAM_PATH else {}
+        query = request.query if request.path in _QUERY_AUTH_PATHS else {}
         if state.auth.blocking:
             identity = await asyncio.to_thread(state.auth.identify, request.headers, query)
         else:

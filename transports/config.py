@@ -83,6 +83,12 @@ class ServerConfig(BaseModel):
     drain_timeout_seconds: float = Field(30.0, ge=0)
     engine_threads: int = Field(64, ge=4, description="worker threads for engine calls")
     log_format: Literal["text", "json"] = Field("text", description="json: one object per line")
+    worker_heartbeat_window_ms: int = Field(
+        30000, ge=100, description="a remote worker silent this long while holding a task is lost"
+    )
+    worker_queue_rate: float | None = Field(
+        None, gt=0, description="tasks/s sent per task queue to remote workers (None: no limit)"
+    )
     engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @model_validator(mode="after")

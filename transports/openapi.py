@@ -117,6 +117,7 @@ def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
             "subscribe": schemas.ref(m.Subscribe),
             "frames": [schemas.ref(m.StreamFrame), schemas.ref(m.StreamErrorFrame)],
         }
+    _document_worker_stream(paths, schemas)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -127,3 +128,15 @@ def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": schemas.components},
     }
+
+
+def _document_worker_stream(paths: dict[str, dict[str, Any]], schemas: _Schemas) -> None:
+    """``x-websocket`` for ``/workers/stream``: the frames each side sends."""
+    from transports.worker_frames import CLIENT_FRAMES, SERVER_FRAMES
+
+    operation = paths.get("/workers/stream", {}).get("get")
+    if operation is not None:
+        operation["x-websocket"] = {
+            "worker_frames": [schemas.ref(model) for model in CLIENT_FRAMES],
+            "server_frames": [schemas.ref(model) for model in SERVER_FRAMES],
+        }

@@ -128,6 +128,8 @@ ActivityOutcome = (
 OnDone = Callable[[ActivityOutcome], None]
 ActivityResolver = Callable[[str, str | None], ActivityDefinition | None]
 """(activity type, package version) -> its definition, or None if it is not registered."""
+HeartbeatHook = Callable[[ActivityTask, Any], None]
+"""Told of every heartbeat (the remote worker SDK relays them to the server)."""
 
 _SHARED_WITH_INFO = tuple(
     f.name for f in fields(ActivityInfo) if f.name in {t.name for t in fields(ActivityTask)}
@@ -154,6 +156,7 @@ class _Attempt:
         self._info: ActivityInfo | None = None
         self._clock = clock
         self._lock = lock
+        self.on_heartbeat: HeartbeatHook | None = None
 
     # The ActivityContext seen by activity code.
     @property
@@ -169,6 +172,9 @@ class _Attempt:
                     "was cancelled by the engine"
                 )
             self.last_heartbeat = self._clock.now()
+            hook = self.on_heartbeat
+        if hook is not None:
+            hook(self.task, details)
 
     def is_cancelled(self) -> bool:
         return self.cancel_requested
@@ -207,6 +213,7 @@ class ActivityExecutor:
         clock: Clock,
         *,
         max_workers: int = 32,
+        on_heartbeat: HeartbeatHook | None = None,
     ) -> None:
         if isinstance(definitions, Mapping):
             by_name = dict(definitions)
@@ -214,6 +221,7 @@ class ActivityExecutor:
         else:
             self._resolve = definitions
         self._clock = clock
+        self._on_heartbeat = on_heartbeat
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._in_flight: dict[tuple[str, int], _Attempt] = {}
@@ -244,6 +252,7 @@ class ActivityExecutor:
                     f"attempt {task.attempt}"
                 )
             attempt = _Attempt(task, on_done, self._clock, self._lock)
+            attempt.on_heartbeat = self._on_heartbeat
             self._in_flight[key] = attempt
             self._by_workflow.setdefault(task.workflow_id, set()).add(task.activity_id)
             if task.delay > 0:

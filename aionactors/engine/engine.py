@@ -66,6 +66,7 @@ from aionactors.engine.recovery import sweep_continued_as_new
 from aionactors.engine.registry import Registry
 from aionactors.engine.residency import Residency
 from aionactors.engine.runtime import Runtime
+from aionactors.engine.task_queues import RoutedExecutor, TaskQueues
 from aionactors.engine.timers import TimerService
 from aionactors.engine.updates import UpdateWaiters
 from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor
@@ -119,8 +120,11 @@ class Engine(WorkflowInteractions):
         self.writer.add_listener(self.waiters.on_commit)
         self.update_waiters = UpdateWaiters()
         self.writer.add_listener(self.update_waiters.on_commit)
-        self.executor = ActivityExecutor(
-            registry.activity, clock, max_workers=settings.activity_workers
+        self.task_queues = TaskQueues(clock)
+        """Activities bound for remote workers (``task_queue`` other than "default")."""
+        self.executor = RoutedExecutor(
+            ActivityExecutor(registry.activity, clock, max_workers=settings.activity_workers),
+            self.task_queues,
         )
         self.packages = PackageService(store, registry, settings.package_limits, clock.now)
         """Versioned workflow packages: deploy, route, unload (``aionactors.packages``)."""
@@ -517,6 +521,8 @@ class Engine(WorkflowInteractions):
         summary = self._require(workflow_id)
         history = self.store.read_history(workflow_id)
         activities, timers = pending_work(history)
+        for pending in activities:  # which remote worker holds it (None: in-process or queued)
+            pending["worker"] = self.task_queues.holder(workflow_id, pending["activity_id"])
         return WorkflowDescription(
             summary=summary,
             pending_activities=activities,

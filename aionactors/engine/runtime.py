@@ -18,6 +18,7 @@ from aionactors.workflow.commands import ParentClosePolicy, StartChild
 
 if TYPE_CHECKING:
     from aionactors.engine.residency import Residency
+    from aionactors.engine.task_queues import RoutedExecutor
     from aionactors.engine.timers import TimerService
 
 
@@ -43,7 +44,7 @@ class Runtime:
     writer: GroupCommitWriter
     clock: Clock
     registry: Registry
-    executor: ActivityExecutor
+    executor: ActivityExecutor | RoutedExecutor
     timers: TimerService
     residency: Residency
     on_activity_outcome: Callable[[ActivityOutcome], None]
