@@ -31,7 +31,7 @@ from transports.package_routes import package_routes
 from transports.routes import workflow_routes
 from transports.schedule_routes import schedule_routes
 from transports.state import IDENTITY, STATE, ServerState, state_of
-from transports.workers_stream import install_worker_hub, worker_routes
+from transports.workers_stream import HUB, install_worker_hub, worker_routes
 
 _STREAM_PATH = "/events/stream"
 _QUERY_AUTH_PATHS = frozenset({_STREAM_PATH, "/workers/stream"})
@@ -90,6 +90,7 @@ def create_app(
     app[STATE] = state
     install_drain(app)
     install_worker_hub(app, state)
+    app[HUB].metrics = state.metrics.worker_metric
     public = {route.path for route in state.routes if route.public}
     app[_PUBLIC] = frozenset(public)
     for route in state.routes:

@@ -24,6 +24,7 @@ from datetime import datetime
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     GCCollector,
     Histogram,
     PlatformCollector,
@@ -164,7 +165,30 @@ class ServerMetrics:
                     "Event streams ended, by error code or 'complete'.", ["reason"],
                     registry=registry)
         )  # fmt: skip
+        self.workers_connected = Gauge(
+            "aionactors_workers_connected", "Remote workers connected now.", registry=registry
+        )
+        self.task_queue_backlog = Gauge(
+            "aionactors_task_queue_backlog", "Activity tasks waiting for a remote worker.",
+            ["namespace", "task_queue"], registry=registry,
+        )  # fmt: skip
+        self.worker_dispatch = Labelled(
+            Histogram(
+                "aionactors_worker_dispatch_seconds",
+                "Task queued (its attempt recorded) to task frame handed to a worker's socket.",
+                ["task_queue"], buckets=DURABLE_ACK_BUCKETS, registry=registry,
+            )
+        )  # fmt: skip
         registry.register(_ScrapeTimeCollector(self))
+
+    def worker_metric(self, name: str, labels: dict[str, str], value: float) -> None:
+        """The worker hub's metrics hook (transports.workers_stream.MetricsHook)."""
+        if name == "workers_connected":
+            self.workers_connected.set(value)
+        elif name == "task_queue_backlog":
+            self.task_queue_backlog.labels(**labels).set(value)
+        elif name == "worker_dispatch_latency_seconds":
+            self.worker_dispatch.observe(value, **labels)
 
     def on_commit(self, events: Sequence[Event]) -> None:
         """The engine's commit listener (it runs on the writer thread): counts and timings."""
