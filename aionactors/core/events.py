@@ -389,6 +389,7 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
     cls.model_fields["type"].default: cls for cls in EventBase.__subclasses__()
 }
 
+
 def parse_event(data: str | bytes) -> Event:
     """Parse one event from its JSON text; raises pydantic.ValidationError if malformed."""
     return EVENT_ADAPTER.validate_json(data)

@@ -349,4 +349,3 @@ def check_hash(text: str) -> str:
     if not is_content_hash(text):
         raise InvalidInput(f"{text!r} is not a content hash (sha256: and 64 hex digits)")
     return text
-

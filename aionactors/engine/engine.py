@@ -264,13 +264,17 @@ class Engine(WorkflowInteractions):
             raise Unavailable("the engine is shut down")
 
     def recover(self) -> int:
-        """Re-arm stored timers, repair stranded chains, rehydrate every active workflow.
+        """Re-arm stored timers, repair stranded chains, boot the workflows that need it.
 
-        Raises StrandedContinueAsNew if a continued-as-new run's successor cannot be started.
+        Only workflows in the store's wake index are booted (an activity in flight, a child
+        to watch, input not reacted to: ``store.indexes``); the others wait, with their
+        timers armed from rows, until an event for them rehydrates them. Returns how many
+        were booted. Raises StrandedContinueAsNew if a continued-as-new run's successor
+        cannot be started.
         """
         self.timers.load()
         sweep_continued_as_new(self.store, self._start_successor)
-        active = self.store.list_active()
+        active = self.store.list_wake()
         compensating = self.store.scan(
             WorkflowFilter(
                 status=WorkflowStatus.CANCELLED,
@@ -280,6 +284,7 @@ class Engine(WorkflowInteractions):
             )
         )
         ids = [*active, *(s.workflow_id for s in compensating)]
+        self.runtime.woken.update(active)
         booting: list[pykka.ActorRef[Any]] = []
         for start in range(0, len(ids), _RECOVERY_BATCH):
             batch = ids[start : start + _RECOVERY_BATCH]
@@ -295,9 +300,7 @@ class Engine(WorkflowInteractions):
         return len(active)
 
     def _start_successor(self, workflow_id: str, history: list[ev.Event]) -> None:
-        events = successor_events(
-            workflow_id, history, self.clock.now(), self.registry.version_for
-        )
+        events = successor_events(workflow_id, history, self.clock.now(), self.registry.version_for)
         started = events[0]
         assert isinstance(started, ev.WorkflowStarted)
         self.registry.workflow(started.workflow_type, started.package_version)
@@ -395,9 +398,10 @@ class Engine(WorkflowInteractions):
                 )
             except SequenceConflict:
                 raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
+        self.runtime.woken.add(workflow_id)  # the start set its wake flag
         for deadline in events[2:]:
             if isinstance(deadline, ev.TimerStarted):
-                self.timers.schedule(workflow_id, deadline.timer_id, deadline.fire_at)
+                self.timers.arm(workflow_id, deadline.timer_id, deadline.fire_at)  # row: appended
         if head == 0:
             self.runtime.read_ahead[workflow_id] = events
         self.residency.ref_for(workflow_id)
@@ -497,6 +501,7 @@ class Engine(WorkflowInteractions):
             self.writer.append(workflow_id, [reopened], len(history))
         except SequenceConflict:
             raise InvalidState(f"workflow {workflow_id!r} changed while reopening") from None
+        self.runtime.woken.add(workflow_id)
         self.residency.ref_for(workflow_id)
         return {"workflow_id": workflow_id, "run_id": summary.run_id, "status": "Running"}
 

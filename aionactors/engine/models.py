@@ -132,4 +132,3 @@ class EngineSettings(BaseModel):
     """How long :meth:`Engine.shutdown` lets running activity attempts finish and record
     their outcomes (as the reference system's drain); attempts still running after it are
     left to recovery, which runs them again (at-least-once)."""
-

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from aionactors.core.events import Event, EventBase
+from aionactors.core.status import LEASE_RESET_TYPES, TERMINAL_EVENT_TYPES
 from aionactors.engine.clock import Clock
 from aionactors.engine.writer import GroupCommitWriter
 
 EventSpec = tuple[type[EventBase], dict[str, Any]]
 """An event to record: its class and its fields (seq, time and workflow id are added)."""
+
+WakeOf = Callable[[], bool | None]
+"""Asked at each flush: must recovery boot this workflow after the append? (None: the
+events decide; see ``aionactors.store.indexes``.)"""
 
 
 class Recorder:
@@ -28,6 +34,8 @@ class Recorder:
         last_time: datetime | None,
         writer: GroupCommitWriter,
         clock: Clock,
+        wake_of: WakeOf = lambda: None,
+        known_wake: bool | None = None,
     ) -> None:
         self.workflow_id = workflow_id
         self.head = head
@@ -35,6 +43,10 @@ class Recorder:
         self._writer = writer
         self._clock = clock
         self._staged: list[Event] = []
+        self._wake_of = wake_of
+        self._declared: bool | None = known_wake
+        """The wake flag as this recorder knows it (None: unknown, e.g. after a boot), so an
+        append that would not change it says nothing and costs no index write."""
 
     def stage(self, specs: list[EventSpec]) -> list[Event]:
         """Number and stamp events without writing them; :meth:`flush` writes them.
@@ -56,13 +68,39 @@ class Recorder:
         self._last_time = now
         return events
 
-    def flush(self) -> None:
-        """Append everything staged, in one all-or-nothing append."""
+    @property
+    def staged(self) -> int:
+        """How many events wait for the next flush."""
+        return len(self._staged)
+
+    def keep_staged(self, count: int) -> None:
+        """Drop every staged event after the first ``count`` (a step that faulted half-way
+        keeps only its input)."""
+        del self._staged[count:]
+
+    def flush(self, wake: bool | None = None) -> None:
+        """Append everything staged, in one all-or-nothing append.
+
+        ``wake`` overrides what ``wake_of`` would say (True: input the code has not seen).
+        """
         if not self._staged:
             return
         staged, self._staged = self._staged, []
-        self._writer.append(self.workflow_id, staged, self.head)
+        if wake is None:
+            wake = self._wake_of()
+        declared = wake if wake != self._declared else None
+        if any(e.type in _BOUNDARY_TYPES for e in staged):
+            declared, wake = wake, None  # the events set the flag: say it, know nothing after
+        self._writer.append(self.workflow_id, staged, self.head, declared)
         self.head += len(staged)
+        self._declared = wake
+
+    def settle_wake(self) -> None:
+        """Clear a wake flag known to be set that the workflow no longer needs (it parked
+        on a timer or a signal without a new command to append the news with)."""
+        if self._declared is True and not self._staged and self._wake_of() is False:
+            self._writer.append(self.workflow_id, [], self.head, False)
+            self._declared = False
 
     def record(self, specs: list[EventSpec]) -> list[Event]:
         """Stage and flush: durable when this returns."""
@@ -72,3 +110,7 @@ class Recorder:
 
     def record_one(self, cls: type[EventBase], **fields: Any) -> Event:
         return self.record([(cls, fields)])[0]
+
+
+_BOUNDARY_TYPES = TERMINAL_EVENT_TYPES | LEASE_RESET_TYPES
+"""Events that set the wake flag themselves (an end clears it, a start or reopen sets it)."""

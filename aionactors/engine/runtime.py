@@ -51,6 +51,9 @@ class Runtime:
     ops: WorkflowOps
     dispatcher: Dispatcher
     schema: SearchAttributeSchema | None = None
+    woken: set[str] = field(default_factory=set)
+    """Workflows whose wake flag is known to be set (just started, reopened, or booted by
+    recovery): their actor clears it on boot if it has nothing in flight."""
     read_ahead: dict[str, list[Event]] = field(default_factory=dict)
     """Histories read before their actor's first activation: just written by a start, or
     read many at a time by recovery. Taken once; later activations read the store."""

@@ -1,9 +1,10 @@
 """The timer service: durable timer rows in the store, armed on the engine's clock.
 
-A row is written before a timer is armed and removed only after the owning
-workflow has recorded the firing (or the cancel), so a timer that was due while
-the engine was down fires at the next start. Firing only tells the workflow;
-the workflow decides whether the timer is still wanted.
+A timer's row is written in the same transaction as its TimerStarted and removed
+with its TimerFired, its TimerCancelled or its run's end (``store.indexes``), so a
+timer that was due while the engine was down fires at the next start, and
+recovery arms every timer from rows without replaying a history. Firing only
+tells the workflow; the workflow decides whether the timer is still wanted.
 """
 
 from __future__ import annotations
@@ -39,9 +40,17 @@ class TimerService:
         return len(entries)
 
     def schedule(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
-        """Persist the row, then arm it."""
+        """Persist the row, then arm it (for a timer whose row its event did not write)."""
         self._store.schedule_timer(workflow_id, timer_id, fire_at)
         self._arm(workflow_id, timer_id, fire_at)
+
+    def arm(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        """Arm a timer whose row was written with its TimerStarted (``store.indexes``)."""
+        self._arm(workflow_id, timer_id, fire_at)
+
+    def disarm(self, workflow_id: str, timer_id: TimerId) -> None:
+        """Forget an armed timer whose row its TimerFired or TimerCancelled removes."""
+        self._disarm(workflow_id, timer_id)
 
     def ensure(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
         """Schedule the timer unless it is already armed for that time (a replayed run's
@@ -53,11 +62,9 @@ class TimerService:
         self.schedule(workflow_id, timer_id, fire_at)
 
     def cancel(self, workflow_id: str, timer_id: TimerId) -> None:
+        """Disarm and delete the row (one no event will settle)."""
         self._disarm(workflow_id, timer_id)
         self._store.cancel_timer(workflow_id, timer_id)
-
-    forget = cancel
-    """After a firing is recorded the row is no longer needed: same as cancelling it."""
 
     def cancel_all(self, workflow_id: str) -> None:
         with self._lock:

@@ -106,9 +106,7 @@ class UpdateWaiters:
 class PendingUpdate:
     """An accepted update whose outcome is awaited; close it once done with it."""
 
-    def __init__(
-        self, waiters: UpdateWaiters, workflow_id: str, update_id: str, name: str
-    ) -> None:
+    def __init__(self, waiters: UpdateWaiters, workflow_id: str, update_id: str, name: str) -> None:
         self.workflow_id = workflow_id
         self.update_id = update_id
         self.name = name

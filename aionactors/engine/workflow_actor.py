@@ -124,8 +124,16 @@ class WorkflowActor(PooledActor):
     def _boot(self) -> None:
         history = self.rt.history_of(self.workflow_id)
         last_time = history[-1].recorded_at if history else None
+        known_wake = True if self.workflow_id in self.rt.woken else None
+        self.rt.woken.discard(self.workflow_id)
         self.recorder = Recorder(
-            self.workflow_id, len(history), last_time, self.rt.writer, self.rt.clock
+            self.workflow_id,
+            len(history),
+            last_time,
+            self.rt.writer,
+            self.rt.clock,
+            self._wake,
+            known_wake,
         )
         self.driver = None
         self._ended = False
@@ -161,6 +169,18 @@ class WorkflowActor(PooledActor):
             return
         self._resume_in_flight(segment)  # before new commands: only what history already holds
         self._progress()
+        if not self._ended:
+            self.recorder_().settle_wake()
+
+    def _wake(self) -> bool | None:
+        """Must recovery boot this workflow? Only for work a replay resumes: an activity in
+        flight (re-dispatched) or a child to watch. Timers have rows; signals rehydrate."""
+        driver = self.driver
+        if driver is None or driver.finished:
+            return None  # the events decide: an end clears the flag, a successor's start sets it
+        return any(not a.settled for a in driver.activities.values()) or any(
+            c.recorded and not c.settled for c in driver.children.values()
+        )
 
     def _read_attributes(self, segment: list[ev.Event]) -> None:
         self.attributes = attributes_of(segment)
@@ -235,10 +255,32 @@ class WorkflowActor(PooledActor):
     def _on_signal(self, name: str, payload: Any) -> None:
         driver = self._live()
         with self._span(f"signal {name}"):
-            event = self.recorder_().record_one(ev.SignalReceived, name=name, payload=payload)
-            # Durable now, so the caller is told yes. It is applied at once, in history order,
-            # before any other message; a fault while applying is the engine's, not the caller's.
-            self._guarded(lambda: (driver.apply(event), self._progress()))
+            specs: list[EventSpec] = [(ev.SignalReceived, {"name": name, "payload": payload})]
+            self._input_step(specs, driver)
+
+    def _input_step(self, specs: list[EventSpec], driver: WorkflowDriver) -> None:
+        """Record an input together with the code's reaction to it: one append.
+
+        The caller is told yes once the input is durable. A fault while the code reacts is
+        the engine's, not the caller's: the input alone is recorded (flagged for recovery,
+        since nothing reacted to it) and the actor restarts and replays.
+        """
+        recorder = self.recorder_()
+        inputs = recorder.stage(specs)
+        durable_at = recorder.head + len(inputs)
+        try:
+            for event in inputs:
+                driver.apply(event)
+            self._progress()
+        except Exception as exc:
+            self._crash_later(exc)
+            if recorder.head >= durable_at:
+                return  # recorded with its reaction; acting on it failed
+            if recorder.staged:  # the reaction faulted before its append: keep the input
+                recorder.keep_staged(len(inputs))
+                recorder.flush(wake=True)  # should this fail too, the caller hears why
+                return
+            raise  # the append itself failed: nothing is durable and the caller hears why
 
     def _span(self, name: str) -> contextlib.AbstractContextManager[None]:
         """A span in this run's trace (tracing.py); none when the run is not traced."""
@@ -250,10 +292,8 @@ class WorkflowActor(PooledActor):
     def _on_update(self, update: msg.RunUpdate) -> None:
         driver = self._live()
         validate_update(driver, update.name, update.args)  # refused: nothing is recorded
-        event = self.recorder_().record_one(
-            ev.UpdateAccepted, update_id=update.update_id, name=update.name, args=update.args
-        )
-        self._guarded(lambda: (driver.apply(event), self._progress()))
+        fields = {"update_id": update.update_id, "name": update.name, "args": update.args}
+        self._input_step([(ev.UpdateAccepted, fields)], driver)
 
     def _guarded(self, work: Callable[[], object]) -> None:
         """Run engine work inside an ask; a fault crashes the actor instead of the caller.
@@ -264,7 +304,15 @@ class WorkflowActor(PooledActor):
         try:
             work()
         except Exception as exc:
-            _log.exception("workflow %s faulted inside an ask; restarting it", self.workflow_id)
+            self._crash_later(exc)
+
+    def _crash_later(self, exc: Exception) -> None:
+        if self._broken is None:
+            _log.error(
+                "workflow %s faulted inside an ask; restarting it",
+                self.workflow_id,
+                exc_info=exc,
+            )
             self._broken = exc
             self.actor_ref.tell(_Crash())
 
@@ -390,12 +438,12 @@ class WorkflowActor(PooledActor):
         timer = driver.timers.get(timer_id) if driver is not None else None
         if timer is not None and timer.command.fire_at != fire_at:
             return  # an earlier run's timer of the same id: not this run's to fire
-        # The row goes first: recording the firing may start a new run that reuses the id.
-        # (Should we crash in between, replay finds the timer pending and re-arms it.)
-        self.rt.timers.forget(self.workflow_id, timer_id)
         if live and timer is not None and not timer.settled:
+            self.rt.timers.disarm(self.workflow_id, timer_id)  # TimerFired removes its row
             with self._span(f"timer fire {timer_id}"):
                 self._apply_recorded([(ev.TimerFired, {"timer_id": timer_id})])
+        else:
+            self.rt.timers.cancel(self.workflow_id, timer_id)  # a row nothing will settle
 
     def _on_child(self, done: msg.ChildDone) -> None:
         driver = self.driver
@@ -442,6 +490,7 @@ class WorkflowActor(PooledActor):
         for command in issued:
             self._act(command)
         if any(isinstance(c, ContinueAsNew) for c in issued):
+            self.rt.woken.add(self.workflow_id)  # the successor's start set the flag
             self._boot()  # the successor run, from its own WorkflowStarted
             return
         if driver.finished:
@@ -457,9 +506,9 @@ class WorkflowActor(PooledActor):
             case RequestCancelActivity(activity_id=aid):
                 self.rt.executor.cancel(self.workflow_id, aid)
             case StartTimer(timer_id=tid, fire_at=fire_at):
-                self._arm(tid, fire_at)
+                self.rt.timers.arm(self.workflow_id, tid, fire_at)  # its row came with the event
             case CancelTimer(timer_id=tid):
-                self.rt.timers.cancel(self.workflow_id, tid)
+                self.rt.timers.disarm(self.workflow_id, tid)  # the row went with the event
             case StartChild(child_workflow_id=child_id):
                 # the child's WorkflowStarted records this span: one trace
                 version = driver.children[child_id].package_version
@@ -497,9 +546,6 @@ class WorkflowActor(PooledActor):
             trace_context=self.driver_().started.trace_context,
         )
         self.rt.executor.submit(task, self.rt.on_activity_outcome)
-
-    def _arm(self, timer_id: TimerId, fire_at: Any) -> None:
-        self.rt.timers.schedule(self.workflow_id, timer_id, fire_at)
 
     def _record_terminal(self, specs: list[EventSpec]) -> None:
         """Record an engine-decided end (failure, timeout, terminate) and stop the run."""

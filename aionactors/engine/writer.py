@@ -68,9 +68,18 @@ class GroupCommitWriter:
         """Call ``listener`` with each committed batch's events, in commit order."""
         self._listeners.append(listener)
 
-    def append(self, workflow_id: str, events: Sequence[Event], expected_seq: int) -> None:
-        """Append and wait for the commit; raises SequenceConflict or StoreError."""
-        pending = _Pending(AppendRequest(workflow_id, list(events), expected_seq))
+    def append(
+        self,
+        workflow_id: str,
+        events: Sequence[Event],
+        expected_seq: int,
+        wake: bool | None = None,
+    ) -> None:
+        """Append and wait for the commit; raises SequenceConflict or StoreError.
+
+        ``wake``: see :class:`~aionactors.store.contract.AppendRequest`.
+        """
+        pending = _Pending(AppendRequest(workflow_id, list(events), expected_seq, wake))
         with self._gate:  # nothing is queued behind close()'s stop, where it would hang
             if self._closed:
                 raise StoreError("the engine's writer is closed")

@@ -145,8 +145,7 @@ def _inflate(
                 if size > cap:
                     if total_bound:
                         raise PackageInvalid(
-                            "the archive inflates past the limit of inflated bytes "
-                            f"(at {name!r})"
+                            f"the archive inflates past the limit of inflated bytes (at {name!r})"
                         )
                     raise PackageInvalid(f"{name!r} inflates past the compression ratio limit")
                 chunks.append(chunk)

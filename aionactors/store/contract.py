@@ -62,6 +62,10 @@ class AppendRequest:
     workflow_id: str
     events: Sequence[Event]
     expected_seq: int
+    wake: bool | None = None
+    """Whether recovery must boot this workflow after the append (``store.indexes``):
+    None leaves the wake index to the events (a start sets it, an end clears it). With
+    no events, a request only sets the flag (still checked against the head)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,7 @@ def validate_request(request: AppendRequest) -> None:
     """Refuse malformed appends before they reach storage (misuse, not a conflict)."""
     if request.expected_seq < 0:
         raise StoreError(f"expected_seq must be >= 0, got {request.expected_seq}")
-    if not request.events:
+    if not request.events and request.wake is None:
         raise StoreError(f"append to workflow {request.workflow_id!r} carries no events")
     for offset, event in enumerate(request.events, start=1):
         if event.workflow_id != request.workflow_id:
@@ -211,6 +215,12 @@ class EventStore(ABC):
 
     def list_paused(self) -> list[str]:
         return self._ids_with_status(WorkflowStatus.PAUSED)
+
+    @abstractmethod
+    def list_wake(self) -> list[str]:
+        """Running workflows in the wake index (``store.indexes``), sorted: the ones
+        recovery boots. Every other running workflow waits, with its timers in rows,
+        until an event for it arrives."""
 
     @abstractmethod
     def _scan_summaries(

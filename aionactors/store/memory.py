@@ -20,6 +20,7 @@ from aionactors.store.contract import (
     PackageRouteRecord,
     TimerEntry,
 )
+from aionactors.store.indexes import IndexChanges, index_changes
 
 
 class InMemoryStore(EventStore):
@@ -33,9 +34,27 @@ class InMemoryStore(EventStore):
         self._timers: dict[tuple[str, str], TimerEntry] = {}
         self._packages: dict[str, PackageRecord] = {}
         self._routes: dict[str, str] = {}
+        self._wake: set[str] = set()
+
+    def _apply_indexes(self, changes: IndexChanges) -> None:
+        for workflow_id in changes.timers_cleared:
+            for key in [key for key in self._timers if key[0] == workflow_id]:
+                del self._timers[key]
+        for (workflow_id, timer_id), fire_at in changes.timers.items():
+            if fire_at is None:
+                self._timers.pop((workflow_id, str(timer_id)), None)
+            else:
+                entry = TimerEntry(workflow_id, timer_id, fire_at)
+                self._timers[(workflow_id, str(timer_id))] = entry
+        for workflow_id, wake in changes.wake.items():
+            if wake:
+                self._wake.add(workflow_id)
+            else:
+                self._wake.discard(workflow_id)
 
     def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]:
         outcomes: list[SequenceConflict | None] = []
+        committed: list[AppendRequest] = []
         with self._lock:
             for request in requests:
                 head = len(self._histories.get(request.workflow_id, ()))
@@ -43,12 +62,15 @@ class InMemoryStore(EventStore):
                     conflict = SequenceConflict(request.workflow_id, request.expected_seq, head)
                     outcomes.append(conflict)
                     continue
-                self._histories.setdefault(request.workflow_id, []).extend(request.events)
+                if request.events:
+                    self._histories.setdefault(request.workflow_id, []).extend(request.events)
                 self._log.extend(request.events)
                 summary = apply_events(self._summaries.get(request.workflow_id), request.events)
                 if summary is not None:
                     self._summaries[request.workflow_id] = summary
+                committed.append(request)
                 outcomes.append(None)
+            self._apply_indexes(index_changes(committed))
         return outcomes
 
     def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
@@ -67,6 +89,12 @@ class InMemoryStore(EventStore):
     def get_summary(self, workflow_id: str) -> WorkflowSummary | None:
         with self._lock:
             return self._summaries.get(workflow_id)
+
+    def list_wake(self) -> list[str]:
+        with self._lock:
+            running = WorkflowStatus.RUNNING
+            summaries = [(w, self._summaries.get(w)) for w in self._wake]
+            return sorted(w for w, s in summaries if s is not None and s.status == running)
 
     def _ids_with_status(self, status: WorkflowStatus) -> list[str]:
         with self._lock:

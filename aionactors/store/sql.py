@@ -39,6 +39,7 @@ from aionactors.store.contract import (
     PackageRouteRecord,
     TimerEntry,
 )
+from aionactors.store.indexes import IndexChanges, index_changes
 from aionactors.store.outage import StoreUnavailable, is_outage
 
 EVENTS_TABLE = "aion_events"
@@ -62,6 +63,17 @@ _SCHEMA = (
     " deployed_at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS aion_package_routes ("
     " workflow_type TEXT PRIMARY KEY, content_hash TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS aion_wake (workflow_id TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS aion_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+_WAKE_INDEX_KEY = "wake_index"
+"""Set in aion_meta once the wake index is maintained; a store from before it gets every
+running workflow in the index once (so its first recovery boots them all, as it used to)."""
+
+_UPSERT_TIMER = (
+    "INSERT INTO aion_timers (workflow_id, timer_id, fire_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at"
 )
 
 _UPSERT_VISIBILITY = (
@@ -101,6 +113,23 @@ class SqlEventStore(EventStore):
             with self._transaction(commit=True) as cursor:
                 for statement in _SCHEMA:
                     cursor.execute(statement.format(blob=self.blob_type))
+                self._start_wake_index(cursor)
+
+    def _start_wake_index(self, cursor: Any) -> None:
+        self._execute(cursor, "SELECT value FROM aion_meta WHERE key = ?", (_WAKE_INDEX_KEY,))
+        if cursor.fetchall():
+            return
+        self._execute(
+            cursor,
+            "INSERT INTO aion_wake (workflow_id) SELECT workflow_id FROM aion_visibility"
+            " WHERE status = ? ON CONFLICT (workflow_id) DO NOTHING",
+            (WorkflowStatus.RUNNING.value,),
+        )
+        self._execute(
+            cursor,
+            "INSERT INTO aion_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (_WAKE_INDEX_KEY, "1"),
+        )
 
     # ---- dialect --------------------------------------------------------------------
     @abstractmethod
@@ -161,14 +190,17 @@ class SqlEventStore(EventStore):
         heads = self._heads_in(cursor, {r.workflow_id for r in requests})
         outcomes: list[SequenceConflict | None] = []
         accepted: dict[str, list[Event]] = {}
+        committed: list[AppendRequest] = []
         for request in requests:
             workflow_id = request.workflow_id
             head = heads.get(workflow_id, 0)
             if head != request.expected_seq:
                 outcomes.append(SequenceConflict(workflow_id, request.expected_seq, head))
                 continue
-            heads[workflow_id] = request.events[-1].seq
+            if request.events:
+                heads[workflow_id] = request.events[-1].seq
             accepted.setdefault(workflow_id, []).extend(request.events)
+            committed.append(request)
             outcomes.append(None)
         stored = [
             StoredEvent(
@@ -189,7 +221,39 @@ class SqlEventStore(EventStore):
         }
         if visible:
             self._update_visibility(cursor, visible)
+        self._update_indexes(cursor, index_changes(committed))
         return outcomes
+
+    def _update_indexes(self, cursor: Any, changes: IndexChanges) -> None:
+        """Timer rows and the wake index, in the append's transaction (``store.indexes``)."""
+        if changes.timers_cleared:
+            self._delete_in(cursor, "aion_timers", sorted(changes.timers_cleared))
+        if deletes := changes.timer_deletes():
+            cursor.executemany(
+                self._dialect("DELETE FROM aion_timers WHERE workflow_id = ? AND timer_id = ?"),
+                [(workflow_id, str(timer_id)) for workflow_id, timer_id in deletes],
+            )
+        if rows := changes.timer_rows():
+            cursor.executemany(
+                self._dialect(_UPSERT_TIMER),
+                [(w, str(timer_id), to_micros(fire_at)) for w, timer_id, fire_at in rows],
+            )
+        if woken := sorted(w for w, wake in changes.wake.items() if wake):
+            cursor.executemany(
+                self._dialect(
+                    "INSERT INTO aion_wake (workflow_id) VALUES (?)"
+                    " ON CONFLICT (workflow_id) DO NOTHING"
+                ),
+                [(workflow_id,) for workflow_id in woken],
+            )
+        if settled := sorted(w for w, wake in changes.wake.items() if not wake):
+            self._delete_in(cursor, "aion_wake", settled)
+
+    def _delete_in(self, cursor: Any, table: str, workflow_ids: list[str]) -> None:
+        for start in range(0, len(workflow_ids), _IDS_PER_QUERY):
+            chunk = workflow_ids[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            self._execute(cursor, f"DELETE FROM {table} WHERE workflow_id IN ({marks})", chunk)
 
     def _heads_in(self, cursor: Any, workflow_ids: set[str]) -> dict[str, int]:
         ids = sorted(workflow_ids)
@@ -293,6 +357,14 @@ class SqlEventStore(EventStore):
         )
         return _summary_from_row(rows[0]) if rows else None
 
+    def list_wake(self) -> list[str]:
+        rows = self._fetchall(
+            "SELECT w.workflow_id AS id FROM aion_wake w JOIN aion_visibility v"
+            " ON v.workflow_id = w.workflow_id WHERE v.status = ? ORDER BY w.workflow_id",
+            (WorkflowStatus.RUNNING.value,),
+        )
+        return [str(row["id"]) for row in rows]
+
     def _ids_with_status(self, status: WorkflowStatus) -> list[str]:
         rows = self._fetchall(
             "SELECT workflow_id FROM aion_visibility WHERE status = ? ORDER BY workflow_id",
@@ -326,10 +398,7 @@ class SqlEventStore(EventStore):
     # ---- durable timers -------------------------------------------------------------
     def schedule_timer(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
         self._write(
-            "scheduling a timer",
-            "INSERT INTO aion_timers (workflow_id, timer_id, fire_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at",
-            (workflow_id, str(timer_id), to_micros(fire_at)),
+            "scheduling a timer", _UPSERT_TIMER, (workflow_id, str(timer_id), to_micros(fire_at))
         )
 
     def cancel_timer(self, workflow_id: str, timer_id: TimerId) -> None:

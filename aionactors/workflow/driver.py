@@ -498,8 +498,7 @@ class WorkflowDriver:
         self._match(
             event,
             lambda c: (
-                isinstance(c, RequestCancelChild)
-                and c.child_workflow_id == event.child_workflow_id
+                isinstance(c, RequestCancelChild) and c.child_workflow_id == event.child_workflow_id
             ),
         )
 
@@ -514,9 +513,7 @@ class WorkflowDriver:
         )
 
     def _on_patch(self, event: ev.PatchRecorded) -> None:
-        self._match(
-            event, lambda c: isinstance(c, RecordPatch) and c.change_id == event.change_id
-        )
+        self._match(event, lambda c: isinstance(c, RecordPatch) and c.change_id == event.change_id)
 
     def _on_attributes(self, event: ev.SearchAttributesUpdated) -> None:
         at_start = event.seq == self.started.seq + 1  # recorded with the start, by the engine

@@ -94,6 +94,4 @@ def _complete(driver: WorkflowDriver, update_id: str, result: Any) -> None:
 
 
 def on_update_completed(driver: WorkflowDriver, event: ev.UpdateCompleted) -> None:
-    driver.match(
-        event, lambda c: isinstance(c, CompleteUpdate) and c.update_id == event.update_id
-    )
+    driver.match(event, lambda c: isinstance(c, CompleteUpdate) and c.update_id == event.update_id)

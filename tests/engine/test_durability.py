@@ -105,7 +105,7 @@ def test_control_run_is_what_we_compare_against(control) -> None:
     history, result, appends = control
     assert result["pair"] == [16, 9]
     assert history[-1].type == "WorkflowCompleted"
-    assert appends >= 8
+    assert appends >= 7  # the signal and the code's reaction to it share one append
 
 
 @pytest.mark.parametrize("crash_at", range(3, 18))  # seq 1-2 are the start, before any actor
@@ -212,6 +212,9 @@ def test_changed_code_replayed_over_old_history_fails_once_as_non_determinism(tm
     with open_engine(path, clock, workflows=[MixedChanged], activities=ALL_ACTIVITIES) as second:
         from aionactors import WorkflowFailedError
 
+        # Parked on its timer, it is not replayed at open but when that timer fires.
+        assert not second.residency.is_resident("nd")
+        clock.advance(timedelta(minutes=5))
         with pytest.raises(WorkflowFailedError, match=r"^workflow 'nd' failed: non-determinism"):
             second.result("nd", timeout=20)
         failures = [e for e in second.history("nd") if e.type == "WorkflowFailed"]

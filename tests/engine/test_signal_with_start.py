@@ -37,9 +37,7 @@ def store(tmp_path: Path) -> CountingStore:
 
 @pytest.fixture
 def engine(store: CountingStore) -> Iterator[Engine]:
-    engine = Engine.open(
-        store, workflows=t.WORKFLOWS, activities=t.ACTIVITIES, clock=ManualClock()
-    )
+    engine = Engine.open(store, workflows=t.WORKFLOWS, activities=t.ACTIVITIES, clock=ManualClock())
     yield engine
     try:
         assert_histories_replay(engine)

@@ -136,9 +136,7 @@ class SendsBadActivityInput:
 
 
 def test_activity_input_that_does_not_fit_fails_the_activity_for_good(tmp_path: Path) -> None:
-    engine = open_engine(
-        tmp_path / "a.db", workflows=[SendsBadActivityInput], activities=[strict]
-    )
+    engine = open_engine(tmp_path / "a.db", workflows=[SendsBadActivityInput], activities=[strict])
     try:
         engine.start_workflow(SendsBadActivityInput, workflow_id="bad-act")
         with pytest.raises(WorkflowFailedError) as failed:

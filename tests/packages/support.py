@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aionactors.packages import MANIFEST_NAME, zip_files
 
-FLOWS = '''
+FLOWS = """
 from aionactors import workflow
 from . import steps
 
@@ -51,16 +51,16 @@ class Spawner:
     async def run(self, name: str) -> dict:
         child = await workflow.execute_child_workflow("Looper", 0, workflow_id="child-of-" + name)
         return {"version": VERSION, "child": child}
-'''
+"""
 
-STEPS = '''
+STEPS = """
 from aionactors import activity
 
 
 @activity.defn(name="greet")
 def greet(name: str) -> str:
     return f"hello from vVERSION, {name}"
-'''
+"""
 
 
 TYPES = ["Greeter", "Looper", "Spawner"]

@@ -107,9 +107,7 @@ def test_a_row_whose_hash_or_manifest_disagrees_with_its_key_is_skipped(
         engine.shutdown()
 
 
-def test_a_route_to_a_missing_version_is_warned_and_skipped(
-    open_store: OpenStore, caplog
-) -> None:
+def test_a_route_to_a_missing_version_is_warned_and_skipped(open_store: OpenStore, caplog) -> None:
     _, v2 = deploy_and_park(open_store)
     store = open_store()
     try:

@@ -15,7 +15,7 @@ from tests.engine.test_patched import Before, Patched, PatchRemoved, run_on
 from tests.packages.support import package_files
 from tests.transports.processes import ROOT
 
-CODE = '''
+CODE = """
 from aionactors import workflow
 from tests.engine.test_patched import _Waits, new_step
 
@@ -27,7 +27,7 @@ class Changed(_Waits):
         step = await workflow.execute_activity(new_step, name)  # no patched(): breaks old runs
         await workflow.wait_condition(lambda: self.go)
         return step
-'''
+"""
 
 
 def replay_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -8,15 +8,16 @@ import pytest
 
 from aionactors.store import EventStore, InMemoryStore, SQLiteStore
 from aionactors.store.conformance import EventStoreConformance
+from aionactors.store.conformance_indexes import IndexConformance
 from aionactors.store.postgres import PostgresStore
 
 
-class TestInMemoryStore(EventStoreConformance):
+class TestInMemoryStore(EventStoreConformance, IndexConformance):
     def make_store(self) -> EventStore:
         return InMemoryStore()
 
 
-class TestSQLiteStore(EventStoreConformance):
+class TestSQLiteStore(EventStoreConformance, IndexConformance):
     @pytest.fixture(autouse=True)
     def _db_path(self, tmp_path: Path) -> None:
         self.path = tmp_path / "store.db"
@@ -26,7 +27,7 @@ class TestSQLiteStore(EventStoreConformance):
 
 
 @pytest.mark.postgres
-class TestPostgresStore(EventStoreConformance):
+class TestPostgresStore(EventStoreConformance, IndexConformance):
     @pytest.fixture(autouse=True)
     def _database(self, postgres_dsn: str, postgres_schema: str) -> None:
         self.dsn = postgres_dsn

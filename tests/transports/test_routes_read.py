@@ -83,7 +83,12 @@ async def test_describe_with_and_without_history(client) -> None:
     status, body = await act(client, "describe", workflow_id=workflow_id)
     assert status == 200
     assert set(body) == {
-        "summary", "pending_activities", "pending_timers", "runs", "resident", "problem"
+        "summary",
+        "pending_activities",
+        "pending_timers",
+        "runs",
+        "resident",
+        "problem",
     }
     assert body["problem"] is None
     assert body["summary"]["status"] == "Running"
