@@ -37,7 +37,7 @@ class Sizes:
     sequential: int = 300
     starters: int = 64
     replay_events: list[int] = field(default_factory=lambda: [1_000, 10_000, 100_000])
-    recovery_workflows: list[int] = field(default_factory=lambda: [2_000, 10_000])
+    recovery_workflows: list[int] = field(default_factory=lambda: [2_000, 50_000])
     parked: int = 100_000
     parked_warm_up: int = residency.WARM_UP
     parked_million: bool = False
@@ -365,7 +365,8 @@ def replay_workload(sizes: Sizes, scratch: Path) -> Outcome:
 def recovery_workload(sizes: Sizes, scratch: Path) -> Outcome:
     rows: list[Row] = []
     runs: list[dict[str, Any]] = []
-    for count in sizes.recovery_workflows:
+    million = [1_000_000] if sizes.parked_million and not sizes.smoke else []
+    for count in [*sizes.recovery_workflows, *million]:
         _progress(f"recovery: {count:,} parked workflows, SIGKILL, restart")
         try:
             d = recovery.run(scratch / f"recovery-{count}", count, _RUN_TIMEOUT)
@@ -383,6 +384,10 @@ def recovery_workload(sizes: Sizes, scratch: Path) -> Outcome:
                     f"{d['resident_at_open']:,} actors started",
                 )
             )
+        if "first_answer_s" in d:
+            rows.append(
+                row("5", label, "open -> first answer (s)", _n(d["first_answer_s"], 2), "")
+            )
         if "failed" in d:
             logged = d.get("logged_errors") or []
             rows.append(row("5", label, "all recovered", "FAILED", d["failed"][:120]))
@@ -392,7 +397,7 @@ def recovery_workload(sizes: Sizes, scratch: Path) -> Outcome:
             row(
                 "5",
                 label,
-                "all replayed, answering (s)",
+                "all rehydrated, answering (s)",
                 _n(d["ready_s"], 2),
                 f"{d['timers_armed']:,} timers armed",
             ),

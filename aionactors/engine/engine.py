@@ -128,7 +128,7 @@ class Engine(WorkflowInteractions):
         )
         self.packages = PackageService(store, registry, settings.package_limits, clock.now)
         """Versioned workflow packages: deploy, route, unload (``aionactors.packages``)."""
-        self.timers = TimerService(store, clock, self._deliver_timer)
+        self.timers = TimerService(store, clock, self._deliver_timer, settings.timer_horizon)
         self.supervisor = DynamicSupervisor.start(
             max_restarts=settings.max_restarts,
             period=settings.restart_period,

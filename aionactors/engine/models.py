@@ -128,6 +128,10 @@ class EngineSettings(BaseModel):
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
     package_limits: ExtractionLimits = Field(default_factory=ExtractionLimits)
     """Ceilings for deployed package archives (size, inflated size, files, ratio)."""
+    timer_horizon: float = Field(600.0, gt=0)
+    """Seconds ahead the timer service arms stored timers (it looks again every half of
+    it): a million workflows sleeping for a month cost no memory or start-up time until
+    they are nearly due."""
     drain_seconds: float = Field(30.0, ge=0)
     """How long :meth:`Engine.shutdown` lets running activity attempts finish and record
     their outcomes (as the reference system's drain); attempts still running after it are

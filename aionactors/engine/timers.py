@@ -11,33 +11,47 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from aionactors.core.ids import TimerId
 from aionactors.engine.clock import Cancellable, Clock
 from aionactors.store.contract import EventStore
 
-_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-
 Deliver = Callable[[str, TimerId, datetime], None]
 
 
 class TimerService:
-    def __init__(self, store: EventStore, clock: Clock, deliver: Deliver) -> None:
+    def __init__(
+        self, store: EventStore, clock: Clock, deliver: Deliver, horizon: float = 600.0
+    ) -> None:
         self._store = store
         self._clock = clock
         self._deliver = deliver
+        self._horizon = timedelta(seconds=horizon)
         self._lock = threading.Lock()
         self._armed: dict[str, dict[TimerId, tuple[Cancellable, datetime]]] = {}
         """Per workflow, each armed timer's clock handle and the time it fires."""
         self._closed = False
+        self._next_load: Cancellable | None = None
 
     def load(self) -> int:
-        """Arm every timer row in the store (startup); returns how many."""
-        entries = self._store.expired_timers(_FAR_FUTURE)
-        for entry in entries:
-            self._arm(entry.workflow_id, entry.timer_id, entry.fire_at)
-        return len(entries)
+        """Arm the stored timers due within the horizon, and look again at half of it
+        (startup, then periodically); returns how many were newly armed."""
+        now = self._clock.now()
+        armed = 0
+        for entry in self._store.expired_timers(now + self._horizon):
+            with self._lock:
+                current = self._armed.get(entry.workflow_id, {}).get(entry.timer_id)
+            if current is None or current[1] != entry.fire_at:
+                self._arm(entry.workflow_id, entry.timer_id, entry.fire_at)
+                armed += 1
+        with self._lock:
+            if not self._closed:
+                self._next_load = self._clock.call_at(now + self._horizon / 2, self._reload)
+        return armed
+
+    def _reload(self) -> None:
+        self.load()
 
     def schedule(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
         """Persist the row, then arm it (for a timer whose row its event did not write)."""
@@ -115,6 +129,8 @@ class TimerService:
         with self._lock:
             self._closed = True
             armed, self._armed = self._armed, {}
+            if self._next_load is not None:
+                self._next_load.cancel()
         for timers in armed.values():
             for handle, _ in timers.values():
                 handle.cancel()

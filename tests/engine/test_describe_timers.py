@@ -15,7 +15,11 @@ from tests.engine.support import CommitWatch, open_engine
 
 def _engine(path, clock):
     return open_engine(
-        path, clock, workflows=lw.LIFECYCLE_WORKFLOWS, activities=lw.LIFECYCLE_ACTIVITIES
+        path,
+        clock,
+        workflows=lw.LIFECYCLE_WORKFLOWS,
+        activities=lw.LIFECYCLE_ACTIVITIES,
+        timer_horizon=86_400,  # arm every stored timer of the day at open
     )
 
 

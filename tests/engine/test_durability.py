@@ -315,7 +315,9 @@ def test_thousands_of_parked_workflows_recover_without_exhausting_the_store(tmp_
         CommitWatch(first).until(
             f"s-{count - 1}", lambda h: any(e.type == "TimerStarted" for e in h)
         )
-    with open_engine(path, clock, workflows=ALL_WORKFLOWS, activities=ALL_ACTIVITIES) as second:
+    with open_engine(
+        path, clock, workflows=ALL_WORKFLOWS, activities=ALL_ACTIVITIES, timer_horizon=7200
+    ) as second:
         assert second.timers.armed_count() == count  # re-armed from the rows, none rewritten
         clock.advance(timedelta(hours=1))
         outcomes = {second.result(f"s-{index}", timeout=60)[:7] for index in range(count)}

@@ -82,10 +82,13 @@ def test_parked_workflows_are_not_booted_at_open(tmp_path: Path) -> None:
         assert second.recover() == 0
         assert not second.residency.is_resident("on-signal")
         assert not second.residency.is_resident("on-timer")
-        assert second.timers.armed_count() == 1  # from its row, without a replay
+        assert second.timers.armed_count() == 0  # an hour away: beyond the horizon
+        clock.advance(timedelta(minutes=55))
+        assert second.timers.armed_count() == 1  # nearly due: armed from its row, no replay
+        assert not second.residency.is_resident("on-timer")
         second.signal("on-signal", "put", 7)  # its next event rehydrates it
         assert second.result("on-signal", timeout=20) == 7
-        clock.advance(timedelta(hours=1))
+        clock.advance(timedelta(minutes=5))
         assert second.result("on-timer", timeout=20).startswith("woke at")
 
 
@@ -134,12 +137,12 @@ def test_a_signal_and_the_reaction_to_it_are_one_append(tmp_path: Path) -> None:
         engine.start_workflow(SignalThenActivity, workflow_id="one")
         watch = CommitWatch(engine)
         watch.until("one", lambda _: engine.store.list_wake() == [])
-        before = engine.writer.appends
         batches: list[list[str]] = []
         engine.add_commit_listener(
             lambda events: batches.append([e.type for e in events if e.workflow_id == "one"])
         )
         engine.signal("one", "put", "x")
         assert engine.result("one", timeout=20) == "x"
-        assert ["SignalReceived", "ActivityScheduled", "ActivityStarted"] in batches
-        assert engine.writer.appends - before == 2  # signal + reaction, then outcome + end
+        ours = [batch for batch in batches if batch]
+        assert ours[0] == ["SignalReceived", "ActivityScheduled", "ActivityStarted"]
+        assert ours[1:] == [["ActivityCompleted", "WorkflowCompleted"]]
