@@ -66,14 +66,20 @@ class TimerService:
         """Forget an armed timer whose row its TimerFired or TimerCancelled removes."""
         self._disarm(workflow_id, timer_id)
 
-    def ensure(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
-        """Schedule the timer unless it is already armed for that time (a replayed run's
-        timers usually are: ``load`` armed every stored row at startup)."""
+    def ensure(
+        self, workflow_id: str, timer_id: TimerId, fire_at: datetime, *, persist: bool
+    ) -> None:
+        """Arm the timer unless it is already armed for that time (a replayed run's timers
+        near due are: ``load`` armed them from their rows); ``persist`` writes its row too,
+        for a timer whose row its run's end removed (a reopen re-arms it)."""
         with self._lock:
             armed = self._armed.get(workflow_id, {}).get(timer_id)
             if armed is not None and armed[1] == fire_at:
                 return
-        self.schedule(workflow_id, timer_id, fire_at)
+        if persist:
+            self.schedule(workflow_id, timer_id, fire_at)
+        else:
+            self._arm(workflow_id, timer_id, fire_at)
 
     def cancel(self, workflow_id: str, timer_id: TimerId) -> None:
         """Disarm and delete the row (one no event will settle)."""

@@ -203,12 +203,16 @@ class WorkflowActor(PooledActor):
                 )
                 state.attempt = attempt
                 self._dispatch(state, attempt, delay=0.0)
+        # Pending timers have rows (written with their TimerStarted), unless a reopen
+        # revived timers whose rows the run's end removed.
+        persist = any(isinstance(e, ev.WorkflowReopened) for e in segment)
         for timer_id, timer in list(driver.timers.items()):
             if not timer.settled and timer.recorded:
-                self.rt.timers.ensure(self.workflow_id, timer_id, timer.command.fire_at)
+                fire_at = timer.command.fire_at
+                self.rt.timers.ensure(self.workflow_id, timer_id, fire_at, persist=persist)
         deadline = _live_deadline(segment)
         if deadline is not None:
-            self.rt.timers.ensure(self.workflow_id, *deadline)
+            self.rt.timers.ensure(self.workflow_id, *deadline, persist=persist)
         for child in driver.children.values():
             if child.recorded and not child.settled:
                 self.rt.ops.ensure_child(
