@@ -64,6 +64,14 @@ def install_gauges(state: ServerState) -> None:
         lambda: {(("kind", k),): v for k, v in state.broadcaster.subscriber_counts().items()},
     )
     add("aionactors_stream_sockets", "Open /events/stream WebSockets.", lambda: len(state.sockets))
+    queues = state.engine.task_queues
+    add(
+        "aionactors_task_queue_backlog",
+        "Activity tasks waiting for a remote worker, by queue (0 once a queue drains).",
+        lambda: {
+            (("namespace", ns), ("task_queue", q)): n for (ns, q), n in queues.backlog().items()
+        },
+    )
     packages = state.engine.packages
     add(
         "aionactors_loaded_workflow_versions",
