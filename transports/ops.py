@@ -35,8 +35,9 @@ async def health_ready(request: web.Request) -> web.Response:
         async with asyncio.timeout(READY_TIMEOUT):
             await asyncio.to_thread(probe_write, state.engine.store)
     except Exception as exc:
-        _log.warning("readiness: the store cannot commit a write: %s", exc)
-        raise Unavailable(f"the store cannot commit a write: {exc}") from None
+        reason = str(exc) or f"no answer within {READY_TIMEOUT:g}s"
+        _log.warning("readiness: the store cannot commit a write: %s", reason)
+        raise Unavailable(f"the store cannot commit a write: {reason}") from None
     return web.json_response({"status": "ready"})
 
 

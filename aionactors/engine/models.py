@@ -128,6 +128,11 @@ class EngineSettings(BaseModel):
     """Run the schedule evaluators (cron and interval schedules) in this engine."""
     package_limits: ExtractionLimits = Field(default_factory=ExtractionLimits)
     """Ceilings for deployed package archives (size, inflated size, files, ratio)."""
+    store_write_timeout: float = Field(10.0, gt=0, le=3600)
+    """Seconds a write waits on a store that is transiently unavailable (a locked or busy
+    SQLite file, a PostgreSQL lock wait) before it fails as ``unavailable`` (HTTP 503 with
+    Retry-After) instead of waiting on: nothing is written then, and a retry may succeed.
+    Applies to stores opened from a URL; a store instance carries its own."""
     drain_seconds: float = Field(30.0, ge=0)
     """How long :meth:`Engine.shutdown` lets running activity attempts finish and record
     their outcomes (as the reference system's drain); attempts still running after it are

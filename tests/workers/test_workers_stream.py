@@ -231,21 +231,11 @@ async def test_openapi_documents_the_worker_routes(client: TestClient) -> None:
 async def test_metrics_show_connected_workers_and_dispatch_latency(
     client: TestClient, engine: Engine
 ) -> None:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    def samples(text: str) -> dict[str, float]:
-        found = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-                found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-        return found
-
     engine.start_workflow("pay_flaky", "m", workflow_id="metered")
     ws = await register(client)
     await frame(ws)  # registered
     task = await frame(ws)
-    seen = samples(await (await client.get("/metrics")).text())
+    seen = metric_samples(await (await client.get("/metrics")).text())
     assert seen["aionactors_workers_connected"] == 1
     assert seen[f'aionactors_worker_dispatch_seconds_count{{task_queue="{rw.QUEUE}"}}'] == 1
     await ws.send_json({"type": "result", "task_id": task["task_id"], "result": "ok"})
