@@ -38,16 +38,18 @@ from aionactors.core.errors import AionError, NamespaceDenied
 from aionactors.core.payload import ActivityError, ActivityErrorKind
 from aionactors.engine.clock import Cancellable, Clock
 from aionactors.engine.task_queues import RemoteTask, TaskQueues
-from transports.auth import Identity
 from transports.errors import describe_validation_error
 from transports.outcome_commits import OutcomeCommits
+from transports.parsing import read_query
 from transports.state import RouteSpec, ServerState, identity_of, state_of
 from transports.worker_frames import (
     WORKER_FRAME,
     HeartbeatFrame,
+    QueueBacklog,
     RegisterFrame,
     ResultFrame,
     WorkerEntry,
+    WorkersQuery,
     WorkersResponse,
 )
 
@@ -319,7 +321,8 @@ class WorkerHub:
             )
             return self.queues.fail(frame.task_id, error)
 
-    def entries(self, identity: Identity) -> list[WorkerEntry]:
+    def entries(self, shown: Callable[[str], bool]) -> list[WorkerEntry]:
+        """One entry per (worker, namespace it serves) for the namespaces ``shown`` accepts."""
         return [
             WorkerEntry(
                 worker_id=w.worker_id,
@@ -333,7 +336,14 @@ class WorkerHub:
             )
             for w in self.workers.values()
             for ns in w.register.namespaces
-            if identity.allows(ns)
+            if shown(ns)
+        ]
+
+    def backlog(self, shown: Callable[[str], bool]) -> list[QueueBacklog]:
+        return [
+            QueueBacklog(namespace=ns, task_queue=queue, waiting=waiting)
+            for (ns, queue), waiting in sorted(self.queues.backlog().items())
+            if shown(ns)
         ]
 
 
@@ -462,8 +472,14 @@ async def _serve(hub: WorkerHub, worker: _Worker) -> None:
 
 
 async def list_workers(request: web.Request) -> web.Response:
-    entries = request.app[HUB].entries(identity_of(request))
-    return web.json_response(WorkersResponse(workers=entries).model_dump(mode="json"))
+    hub = request.app[HUB]
+    identity = identity_of(request)
+    only = read_query(request, WorkersQuery).namespace
+    if only is not None:
+        identity.require(only)
+    shown = identity.allows if only is None else only.__eq__
+    reply = WorkersResponse(workers=hub.entries(shown), backlog=hub.backlog(shown))
+    return web.json_response(reply.model_dump(mode="json"))
 
 
 WORKERS_STREAM_DESCRIPTION = (
@@ -478,5 +494,7 @@ def worker_routes() -> list[RouteSpec]:
         RouteSpec("GET", "/workers/stream", workers_stream, "Remote activity workers (WebSocket)",
                   None, errors=("invalid_input", "namespace_denied"),
                   description=WORKERS_STREAM_DESCRIPTION),
-        RouteSpec("GET", "/workers", list_workers, "Connected remote workers", WorkersResponse),
+        RouteSpec("GET", "/workers", list_workers, "Connected remote workers",
+                  WorkersResponse, query=WorkersQuery,
+                  errors=("invalid_input", "namespace_denied")),
     ]  # fmt: skip

@@ -139,7 +139,7 @@ async def test_an_ungranted_namespace_is_refused(client: TestClient) -> None:
     listed = await (
         await client.get("/workers", headers={"x-aion-namespaces": "shop", "x-aion-subject": "ops"})
     ).json()
-    assert listed == {"workers": []}
+    assert listed == {"workers": [], "backlog": []}
 
 
 async def test_workers_share_a_queue_round_robin(client: TestClient, engine: Engine) -> None:
@@ -341,3 +341,25 @@ async def test_silence_is_judged_per_connection_and_a_pong_is_a_sign_of_life(
     assert await result(engine, "alive") == "kept"
     assert not [e for e in engine.store.read_history("alive") if e.type == "ActivityFailed"]
     await busy.close(), await idle.close()
+
+
+async def test_workers_lists_the_backlog_of_granted_namespaces_only(
+    client: TestClient, engine: Engine
+) -> None:
+    engine.start_workflow("pay_flaky", "m", workflow_id="queued-default")
+    engine.start_workflow("pay_flaky", "m", workflow_id="queued-shop", namespace="shop")
+    await until(lambda: len(engine.task_queues.backlog()) == 2)
+    everything = await (await client.get("/workers")).json()
+    assert everything["backlog"] == [
+        {"namespace": "default", "task_queue": rw.QUEUE, "waiting": 1},
+        {"namespace": "shop", "task_queue": rw.QUEUE, "waiting": 1},
+    ]
+    shop = {"x-aion-subject": "ops", "x-aion-namespaces": "shop"}
+    granted = await (await client.get("/workers", headers=shop)).json()
+    assert granted == {"workers": [], "backlog": [everything["backlog"][1]]}
+    one = await (await client.get("/workers", params={"namespace": "default"})).json()
+    assert one["backlog"] == [everything["backlog"][0]]
+    denied = await client.get("/workers", params={"namespace": "default"}, headers=shop)
+    assert denied.status == 403 and (await denied.json())["code"] == "namespace_denied"
+    bad = await client.get("/workers", params={"nodes": "all"})
+    assert bad.status == 400 and (await bad.json())["code"] == "invalid_input"
