@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from aionactors import AionError
 from aionactors.core import InvalidInput, NotFound
+from aionactors.store import StoreUnavailable
 
 _log = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Turn every failure into the envelope; unexpected ones are logged and become ``backend``."""
     try:
         return await handler(request)
+    except StoreUnavailable as exc:  # the operator needs to know what the store said
+        _log.warning("store unavailable serving %s %s: %s", request.method, request.path, exc)
+        return error_response(exc)
     except AionError as exc:
         return error_response(exc)
     except ValidationError as exc:  # a model the engine validated from our (valid) input

@@ -168,10 +168,6 @@ class ServerMetrics:
         self.workers_connected = Gauge(
             "aionactors_workers_connected", "Remote workers connected now.", registry=registry
         )
-        self.task_queue_backlog = Gauge(
-            "aionactors_task_queue_backlog", "Activity tasks waiting for a remote worker.",
-            ["namespace", "task_queue"], registry=registry,
-        )  # fmt: skip
         self.worker_dispatch = Labelled(
             Histogram(
                 "aionactors_worker_dispatch_seconds",
@@ -185,8 +181,6 @@ class ServerMetrics:
         """The worker hub's metrics hook (transports.workers_stream.MetricsHook)."""
         if name == "workers_connected":
             self.workers_connected.set(value)
-        elif name == "task_queue_backlog":
-            self.task_queue_backlog.labels(**labels).set(value)
         elif name == "worker_dispatch_latency_seconds":
             self.worker_dispatch.observe(value, **labels)
 

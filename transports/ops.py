@@ -35,8 +35,9 @@ async def health_ready(request: web.Request) -> web.Response:
         async with asyncio.timeout(READY_TIMEOUT):
             await asyncio.to_thread(probe_write, state.engine.store)
     except Exception as exc:
-        _log.warning("readiness: the store cannot commit a write: %s", exc)
-        raise Unavailable(f"the store cannot commit a write: {exc}") from None
+        reason = str(exc) or f"no answer within {READY_TIMEOUT:g}s"
+        _log.warning("readiness: the store cannot commit a write: %s", reason)
+        raise Unavailable(f"the store cannot commit a write: {reason}") from None
     return web.json_response({"status": "ready"})
 
 
@@ -64,6 +65,14 @@ def install_gauges(state: ServerState) -> None:
         lambda: {(("kind", k),): v for k, v in state.broadcaster.subscriber_counts().items()},
     )
     add("aionactors_stream_sockets", "Open /events/stream WebSockets.", lambda: len(state.sockets))
+    queues = state.engine.task_queues
+    add(
+        "aionactors_task_queue_backlog",
+        "Activity tasks waiting for a remote worker, by queue (0 once a queue drains).",
+        lambda: {
+            (("namespace", ns), ("task_queue", q)): n for (ns, q), n in queues.backlog().items()
+        },
+    )
     packages = state.engine.packages
     add(
         "aionactors_loaded_workflow_versions",

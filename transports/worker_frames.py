@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from transports.models import ErrorBody
+from transports.models import ErrorBody, Namespace
 
 
 class _Frame(BaseModel):
@@ -63,8 +63,25 @@ class WorkerEntry(BaseModel):
     connected_at: datetime
 
 
+class QueueBacklog(BaseModel):
+    """Tasks of one queue waiting for a worker (0 once it drained)."""
+
+    namespace: str
+    task_queue: str
+    waiting: int
+
+
 class WorkersResponse(BaseModel):
     workers: list[WorkerEntry]
+    backlog: list[QueueBacklog] = Field(default_factory=list)
+
+
+class WorkersQuery(BaseModel):
+    """``GET /workers?namespace=NS``: only that (granted) namespace; without it, every
+    namespace the caller is granted."""
+
+    model_config = ConfigDict(extra="forbid")
+    namespace: Namespace | None = None
 
 
 class RegisteredFrame(_Frame):

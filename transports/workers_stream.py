@@ -4,7 +4,16 @@ The :class:`WorkerHub` (one per app) connects the engine's task queues to the
 sockets: it routes waiting tasks round robin to registered workers with a free
 slot, rate-limits each queue, relays heartbeats and results, sends ``cancel``
 when the engine no longer wants a task, and reports a worker lost when its
-socket closes or it stays silent past the heartbeat window while holding tasks.
+socket closes or the connection stays silent for the heartbeat window.
+
+Silence is judged per connection, on the engine's clock: any frame from the
+worker (a result, a heartbeat, a WebSocket ping or pong) shows it is alive.
+After half a window of silence the server sends a WebSocket ping, which every
+WebSocket client answers by itself (the Worker SDK included, even while an
+activity that never heartbeats runs on its threads); a connection that stays
+silent a whole window — a frozen process, a dead peer behind an open TCP
+connection — is closed and its attempts are recorded as lost (retried
+elsewhere), whether or not it held any, so no task is routed to it.
 """
 
 from __future__ import annotations
@@ -27,17 +36,20 @@ from pydantic import ValidationError
 from aionactors.core import InvalidInput
 from aionactors.core.errors import AionError, NamespaceDenied
 from aionactors.core.payload import ActivityError, ActivityErrorKind
+from aionactors.engine.clock import Cancellable, Clock
 from aionactors.engine.task_queues import RemoteTask, TaskQueues
-from transports.auth import Identity
 from transports.errors import describe_validation_error
 from transports.outcome_commits import OutcomeCommits
+from transports.parsing import read_query
 from transports.state import RouteSpec, ServerState, identity_of, state_of
 from transports.worker_frames import (
     WORKER_FRAME,
     HeartbeatFrame,
+    QueueBacklog,
     RegisterFrame,
     ResultFrame,
     WorkerEntry,
+    WorkersQuery,
     WorkersResponse,
 )
 
@@ -60,18 +72,28 @@ class _Worker:
     ws: web.WebSocketResponse
     register: RegisterFrame
     connected_at: datetime
-    last_seen: float
+    last_seen: datetime
+    """On the engine's clock: when the worker last sent anything."""
     in_flight: set[str] = field(default_factory=set)
-    outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    """JSON text frames to send, and ``None`` for a WebSocket ping."""
+    silence_check: Cancellable | None = None
 
     def send(self, frame: dict[str, Any]) -> None:
         """Queue ``frame``; one writer per socket keeps frames in order."""
         self.outbox.put_nowait(json.dumps(frame))
 
+    def ping(self) -> None:
+        self.outbox.put_nowait(None)
+
     async def write(self) -> None:
         while True:
             text = await self.outbox.get()
-            await _send(self.ws, text)
+            if text is None:
+                with contextlib.suppress(Exception):
+                    await self.ws.ping()
+            else:
+                await _send(self.ws, text)
 
     @property
     def free(self) -> int:
@@ -81,8 +103,11 @@ class _Worker:
 class WorkerHub:
     """Routes tasks from the engine's queues to connected workers."""
 
-    def __init__(self, queues: TaskQueues, window_ms: int, rate: float | None) -> None:
+    def __init__(
+        self, queues: TaskQueues, window_ms: int, rate: float | None, clock: Clock
+    ) -> None:
         self.queues = queues
+        self.clock = clock
         self.commits = OutcomeCommits()
         self.window_ms = window_ms
         self.rate = rate
@@ -98,7 +123,7 @@ class WorkerHub:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._tasks = [asyncio.create_task(self._dispatch()), asyncio.create_task(self._watch())]
+        self._tasks = [asyncio.create_task(self._dispatch())]
 
     async def stop(self) -> None:
         for worker in list(self.workers.values()):
@@ -173,7 +198,7 @@ class WorkerHub:
                     self._hand(worker, remote)
                     progress = True
                     break
-        self._report_backlog()
+        self._report_workers()
         return retry_in
 
     def _rate_wait(self, key: tuple[str, str]) -> float:
@@ -209,39 +234,65 @@ class WorkerHub:
         self.metrics("worker_dispatch_latency_seconds", {"task_queue": task.task_queue}, latency)
         worker.send(frame)
 
-    def _report_backlog(self) -> None:
-        for (namespace, queue), size in self.queues.backlog().items():
-            self.metrics("task_queue_backlog", {"namespace": namespace, "task_queue": queue}, size)
+    def _report_workers(self) -> None:
+        """(The queue backlog is read at scrape time: transports.ops.install_gauges.)"""
         self.metrics("workers_connected", {}, len(self.workers))
 
-    async def _watch(self) -> None:
-        """Lose workers silent past the window while holding tasks."""
+    # -- silence (see the module docstring) ---------------------------------------------
+
+    def heard(self, worker: _Worker) -> None:
+        """The worker sent something: its silence starts over."""
+        worker.last_seen = self.clock.now()
+
+    def _arm_silence_check(self, worker: _Worker, delay: float) -> None:
+        def from_clock() -> None:  # the clock's thread
+            if self._loop is not None:
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(self._judge_silence, worker)
+
+        worker.silence_check = self.clock.call_later(delay, from_clock)
+
+    def _judge_silence(self, worker: _Worker) -> None:
+        """Ping a connection quiet for half a window; lose one quiet for a whole window."""
+        if self.workers.get(worker.worker_id) is not worker:
+            return
         window = self.window_ms / 1000
-        while True:
-            await asyncio.sleep(min(1.0, window / 4))
-            now = time.monotonic()
-            for worker in list(self.workers.values()):
-                if worker.in_flight and now - worker.last_seen > window:
-                    _log.warning("worker %s silent for %.1fs: lost", worker.worker_id, window)
-                    self.leave(worker)
-                    await worker.ws.close(code=WSCloseCode.GOING_AWAY, message=b"worker lost")
+        quiet = (self.clock.now() - worker.last_seen).total_seconds()
+        if quiet >= window:
+            _log.warning(
+                "worker %s (node %s) sent nothing for %.1fs, the heartbeat window: lost",
+                worker.worker_id, worker.register.node, quiet,
+            )  # fmt: skip
+            self.leave(worker)
+            asyncio.ensure_future(  # noqa: RUF006 (the socket's handler awaits its end)
+                worker.ws.close(code=WSCloseCode.GOING_AWAY, message=b"worker lost")
+            )
+            return
+        if quiet >= window / 2:
+            worker.ping()
+            self._arm_silence_check(worker, window - quiet)
+        else:
+            self._arm_silence_check(worker, window / 2 - quiet)
 
     # -- a connection ------------------------------------------------------------------
 
     def join(self, worker: _Worker) -> None:
         self.workers[worker.worker_id] = worker
+        self._arm_silence_check(worker, self.window_ms / 2000)
         self._wake.set()
 
     def leave(self, worker: _Worker) -> None:
         """The worker is gone (or judged lost): its attempts fail as "worker lost". Idempotent."""
         if self.workers.pop(worker.worker_id, None) is None:
             return
+        if worker.silence_check is not None:
+            worker.silence_check.cancel()
         worker.in_flight.clear()
         lost = self.queues.lose(worker.worker_id)
         if lost:
             _log.warning("worker %s lost holding %d task(s)", worker.worker_id, lost)
         self._wake.set()
-        self._report_backlog()
+        self._report_workers()
 
     def on_result(self, worker: _Worker, frame: ResultFrame) -> None:
         """Hand a result to the engine; returns once it is recorded (or was not current)."""
@@ -270,7 +321,8 @@ class WorkerHub:
             )
             return self.queues.fail(frame.task_id, error)
 
-    def entries(self, identity: Identity) -> list[WorkerEntry]:
+    def entries(self, shown: Callable[[str], bool]) -> list[WorkerEntry]:
+        """One entry per (worker, namespace it serves) for the namespaces ``shown`` accepts."""
         return [
             WorkerEntry(
                 worker_id=w.worker_id,
@@ -284,7 +336,14 @@ class WorkerHub:
             )
             for w in self.workers.values()
             for ns in w.register.namespaces
-            if identity.allows(ns)
+            if shown(ns)
+        ]
+
+    def backlog(self, shown: Callable[[str], bool]) -> list[QueueBacklog]:
+        return [
+            QueueBacklog(namespace=ns, task_queue=queue, waiting=waiting)
+            for (ns, queue), waiting in sorted(self.queues.backlog().items())
+            if shown(ns)
         ]
 
 
@@ -299,6 +358,7 @@ def install_worker_hub(app: web.Application, state: ServerState) -> None:
         state.engine.task_queues,
         state.config.worker_heartbeat_window_ms,
         state.config.worker_queue_rate,
+        state.engine.clock,
     )
     app[HUB] = hub
     state.engine.add_commit_listener(hub.commits.on_commit)
@@ -335,7 +395,8 @@ async def workers_stream(request: web.Request) -> web.WebSocketResponse:
     state = state_of(request)
     hub = request.app[HUB]
     identity = identity_of(request)
-    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES)
+    # autoping off: pings and pongs reach _serve, where they count as signs of life
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES, autoping=False)
     await ws.prepare(request)
     try:
         async with asyncio.timeout(REGISTER_TIMEOUT):
@@ -358,7 +419,7 @@ async def workers_stream(request: web.Request) -> web.WebSocketResponse:
     except AionError as exc:
         await _fail(ws, exc)
         return ws
-    worker = _Worker(uuid.uuid4().hex, ws, register, datetime.now(UTC), time.monotonic())
+    worker = _Worker(uuid.uuid4().hex, ws, register, datetime.now(UTC), hub.clock.now())
     worker.send(
         {"type": "registered", "worker_id": worker.worker_id, "heartbeat_window_ms": hub.window_ms}
     )
@@ -385,10 +446,15 @@ async def _flush(worker: _Worker) -> None:
 
 async def _serve(hub: WorkerHub, worker: _Worker) -> None:
     async for message in worker.ws:
+        hub.heard(worker)
+        if message.type == WSMsgType.PING:
+            await worker.ws.pong(message.data)
+            continue
+        if message.type == WSMsgType.PONG:
+            continue
         try:
             if message.type != WSMsgType.TEXT:
                 raise InvalidInput("worker frames are JSON text")
-            worker.last_seen = time.monotonic()
             frame = _parse(message.data)
             if isinstance(frame, RegisterFrame):
                 raise InvalidInput("register may only be the first frame")
@@ -401,12 +467,19 @@ async def _serve(hub: WorkerHub, worker: _Worker) -> None:
                 worker.send({"type": "cancel", "task_id": frame.task_id, "reason": "not_current"})
             continue
         await asyncio.to_thread(hub.on_result, worker, frame)
+        hub.heard(worker)  # it may have spoken while the commit was awaited: not silence
         worker.send({"type": "result_ack", "task_id": frame.task_id})
 
 
 async def list_workers(request: web.Request) -> web.Response:
-    entries = request.app[HUB].entries(identity_of(request))
-    return web.json_response(WorkersResponse(workers=entries).model_dump(mode="json"))
+    hub = request.app[HUB]
+    identity = identity_of(request)
+    only = read_query(request, WorkersQuery).namespace
+    if only is not None:
+        identity.require(only)
+    shown = identity.allows if only is None else only.__eq__
+    reply = WorkersResponse(workers=hub.entries(shown), backlog=hub.backlog(shown))
+    return web.json_response(reply.model_dump(mode="json"))
 
 
 WORKERS_STREAM_DESCRIPTION = (
@@ -421,5 +494,7 @@ def worker_routes() -> list[RouteSpec]:
         RouteSpec("GET", "/workers/stream", workers_stream, "Remote activity workers (WebSocket)",
                   None, errors=("invalid_input", "namespace_denied"),
                   description=WORKERS_STREAM_DESCRIPTION),
-        RouteSpec("GET", "/workers", list_workers, "Connected remote workers", WorkersResponse),
+        RouteSpec("GET", "/workers", list_workers, "Connected remote workers",
+                  WorkersResponse, query=WorkersQuery,
+                  errors=("invalid_input", "namespace_denied")),
     ]  # fmt: skip

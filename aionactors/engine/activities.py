@@ -70,6 +70,9 @@ class ActivityTask:
     task_queue: str = "default"
     start_to_close_timeout: float | None = None
     heartbeat_timeout: float | None = None
+    schedule_to_start_timeout: float | None = None
+    """Task queues only: how long the attempt may wait unclaimed (in-process ones start
+    at once)."""
     delay: float = 0.0
     package_version: str | None = None
     """The run's pinned package version: its activities run that version's code."""
@@ -80,7 +83,7 @@ class ActivityTask:
             raise ValueError(f"attempt is 1-based, got {self.attempt}")
         if self.delay < 0:
             raise ValueError(f"delay must be >= 0 seconds, got {self.delay}")
-        for name in ("start_to_close_timeout", "heartbeat_timeout"):
+        for name in ("start_to_close_timeout", "heartbeat_timeout", "schedule_to_start_timeout"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be > 0 seconds or None, got {value}")
@@ -101,13 +104,26 @@ class ActivityAttemptFailed:
 @dataclass(frozen=True)
 class ActivityTimedOut:
     task: ActivityTask
-    timeout_type: Literal["start_to_close", "heartbeat"]
+    timeout_type: Literal["start_to_close", "heartbeat", "schedule_to_start"]
 
     @property
     def error(self) -> ActivityError:
-        """The retryable error to record for this attempt."""
+        """The error to record for this attempt.
+
+        Start-to-close and heartbeat timeouts are retryable (``ActivityTimeout``). A
+        schedule-to-start timeout is not (``ScheduleToStartTimeout``, as in Temporal): no
+        worker claimed the task, and a retry would only wait on the same queue again.
+        """
         task = self.task
         limit = getattr(task, f"{self.timeout_type}_timeout")
+        if self.timeout_type == "schedule_to_start":
+            return ActivityError(
+                kind=ActivityErrorKind.TERMINAL,
+                type="ScheduleToStartTimeout",
+                message=f"schedule_to_start timeout: attempt {task.attempt} of activity "
+                f"{task.activity_type!r} waited on task queue {task.task_queue!r} "
+                f"for {limit}s and no worker claimed it",
+            )
         what = "ran longer than" if self.timeout_type == "start_to_close" else "was silent for"
         return ActivityError(
             kind=ActivityErrorKind.RETRYABLE,

@@ -191,7 +191,9 @@ class Engine(WorkflowInteractions):
             for name, kind in search_attributes.items():
                 schema.register(name, kind)
         engine = cls(
-            open_store(store) if isinstance(store, str) else store,
+            open_store(store, write_timeout=engine_settings.store_write_timeout)
+            if isinstance(store, str)
+            else store,
             registry,
             clock or SystemClock(),
             engine_settings,

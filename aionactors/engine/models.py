@@ -132,6 +132,11 @@ class EngineSettings(BaseModel):
     """Seconds ahead the timer service arms stored timers (it looks again every half of
     it): a million workflows sleeping for a month cost no memory or start-up time until
     they are nearly due."""
+    store_write_timeout: float = Field(10.0, gt=0, le=3600)
+    """Seconds a write waits on a store that is transiently unavailable (a locked or busy
+    SQLite file, a PostgreSQL lock wait) before it fails as ``unavailable`` (HTTP 503 with
+    Retry-After) instead of waiting on: nothing is written then, and a retry may succeed.
+    Applies to stores opened from a URL; a store instance carries its own."""
     drain_seconds: float = Field(30.0, ge=0)
     """How long :meth:`Engine.shutdown` lets running activity attempts finish and record
     their outcomes (as the reference system's drain); attempts still running after it are

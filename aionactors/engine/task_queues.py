@@ -8,7 +8,9 @@ transport claims tasks, relays heartbeats and results, and reports lost
 workers. Each submitted attempt reports exactly one outcome to the workflow
 actor, through the same :data:`ActivityOutcome` path as in-process attempts, so
 retries, backoff and timeouts behave the same. A result for an attempt that is
-no longer current is ignored (the caller still acknowledges it).
+no longer current is ignored (the caller still acknowledges it). An optional
+schedule-to-start deadline runs from the moment an attempt joins its queue (after
+any retry backoff) until a worker claims it.
 
 Example::
 
@@ -113,9 +115,10 @@ class TaskQueues:
             return None
 
     def backlog(self) -> dict[tuple[str, str], int]:
-        """Waiting (unclaimed) tasks per (namespace, task_queue)."""
+        """Waiting (unclaimed) tasks per (namespace, task_queue) that ever held one; a
+        drained queue reports 0, so a gauge built on this never keeps a stale value."""
         with self._lock:
-            return {key: len(q) for key, q in self._queues.items() if q}
+            return {key: len(q) for key, q in self._queues.items()}
 
     def heartbeat(self, task_id: str, details: Any = None) -> bool:
         """Reset the task's heartbeat deadline; ``False`` if it is no longer current."""
@@ -253,14 +256,29 @@ class TaskQueues:
             remote.timers.clear()
             key = (remote.task.namespace, remote.task.task_queue)
             self._queues.setdefault(key, deque()).append(remote)
+            limit = remote.task.schedule_to_start_timeout
+            if limit is not None:
+                remote.timers.append(self._clock.call_later(limit, lambda: self._unclaimed(remote)))
         for callback in self._available:
             try:
                 callback()
             except Exception:  # a faulty transport must not break the engine
                 _log.exception("task queue availability callback failed")
 
+    def _unclaimed(self, remote: RemoteTask) -> None:
+        """The schedule-to-start deadline passed: time the attempt out if no one claimed it."""
+        with self._lock:
+            queue = self._queues.get((remote.task.namespace, remote.task.task_queue))
+            if remote.settled or queue is None or remote not in queue:
+                return  # claimed (or settled) meanwhile
+            queue.remove(remote)  # out of reach of claim() before the lock is released
+        self._settle(remote, ActivityTimedOut(remote.task, "schedule_to_start"))
+
     def _start(self, remote: RemoteTask, worker_id: str) -> None:
         """Hand ``remote`` to ``worker_id`` and arm its timeouts (lock held)."""
+        for timer in remote.timers:  # the schedule-to-start deadline, met
+            timer.cancel()
+        remote.timers.clear()
         now = self._clock.now()
         remote.worker_id = worker_id
         remote.claimed_at = now

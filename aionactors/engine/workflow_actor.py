@@ -545,6 +545,7 @@ class WorkflowActor(PooledActor):
             task_queue=command.options.task_queue,
             start_to_close_timeout=command.options.start_to_close_timeout,
             heartbeat_timeout=command.options.heartbeat_timeout,
+            schedule_to_start_timeout=command.options.schedule_to_start_timeout,
             delay=delay,
             package_version=self.driver_().started.package_version,
             trace_context=self.driver_().started.trace_context,

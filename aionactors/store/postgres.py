@@ -28,7 +28,11 @@ class PostgresStore(SqlEventStore):
     placeholder: ClassVar[str] = "%s"
     blob_type: ClassVar[str] = "BYTEA"
 
-    def __init__(self, dsn: str, *, schema: str = "", pool_size: int = 4) -> None:
+    def __init__(
+        self, dsn: str, *, schema: str = "", pool_size: int = 4, lock_timeout: float = 10.0
+    ) -> None:
+        """``lock_timeout``: seconds any statement waits for a lock (PostgreSQL's
+        ``lock_timeout``, set on every connection) before failing as StoreUnavailable."""
         try:
             from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
             from psycopg.conninfo import conninfo_to_dict
@@ -55,8 +59,11 @@ class PostgresStore(SqlEventStore):
             originator_id_type="text",
             pool_size=pool_size,
             max_overflow=pool_size,
-            lock_timeout=10,
+            lock_timeout=lock_timeout,  # type: ignore[arg-type]  (appends: SET LOCAL '<n>s')
         )
+        # Every other statement too (timers, visibility rows), at no cost per transaction:
+        # the server applies it when the pool connects.
+        self._datastore.pool.kwargs["options"] = f"-c lock_timeout={round(lock_timeout * 1000)}"
         self._pg_recorder = PostgresApplicationRecorder(
             self._datastore, events_table_name=EVENTS_TABLE
         )

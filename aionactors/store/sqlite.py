@@ -23,14 +23,16 @@ class SQLiteStore(SqlEventStore):
     >>> store = SQLiteStore("orders.db")  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path, *, pool_size: int = 8, lock_timeout: int = 10) -> None:
+    def __init__(self, path: str | Path, *, pool_size: int = 8, lock_timeout: float = 10.0) -> None:
+        """``lock_timeout``: seconds a write waits on a locked database (SQLite's busy
+        timeout) before failing as :class:`StoreUnavailable`."""
         self.path = Path(path)
         self._datastore = SQLiteDatastore(
             str(self.path),
             originator_id_type="text",
             pool_size=pool_size,
             max_overflow=4 * pool_size,
-            lock_timeout=lock_timeout,
+            lock_timeout=lock_timeout,  # type: ignore[arg-type]  (sqlite3 takes a float)
         )
         super().__init__(SQLiteApplicationRecorder(self._datastore, EVENTS_TABLE))
 

@@ -10,8 +10,11 @@ from aionactors.store.contract import EventStore
 DEFAULT_URL = "sqlite:///aionactors.db"
 
 
-def open_store(url: str = DEFAULT_URL) -> EventStore:
-    """Build the backend a URL names (``sqlite:///rel.db``, or ``sqlite:////abs.db``)."""
+def open_store(url: str = DEFAULT_URL, *, write_timeout: float = 10.0) -> EventStore:
+    """Build the backend a URL names (``sqlite:///rel.db``, or ``sqlite:////abs.db``).
+
+    ``write_timeout`` (seconds) bounds how long a write waits on a locked store before
+    it fails as ``unavailable`` (SQLite's busy timeout, PostgreSQL's ``lock_timeout``)."""
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         from aionactors.store.memory import InMemoryStore
@@ -23,11 +26,11 @@ def open_store(url: str = DEFAULT_URL) -> EventStore:
             raise InvalidInput(f"store URL {url!r} names no file: use sqlite:///path/to/file.db")
         from aionactors.store.sqlite import SQLiteStore
 
-        return SQLiteStore(path)
+        return SQLiteStore(path, lock_timeout=write_timeout)
     if scheme in ("postgres", "postgresql"):
         from aionactors.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, lock_timeout=write_timeout)
     raise InvalidInput(
         f"store URL {url!r} has unknown scheme {scheme!r}: use memory://, sqlite:/// or postgresql://"
     )

@@ -44,12 +44,18 @@ def execute_activity(
     start_to_close_timeout: Duration | None = None,
     heartbeat_timeout: Duration | None = None,
     task_queue: str = "default",
+    schedule_to_start_timeout: Duration | None = None,
 ) -> WorkflowFuture:
     """Run an activity (a decorated function or its name) with one JSON argument.
 
     Awaiting gives its result, or raises ActivityFailure once retries are exhausted. Given
     the function (not its name), the result arrives as its return annotation declares
     (a pydantic model, a dataclass...), converted from the recorded JSON.
+
+    ``schedule_to_start_timeout`` bounds how long an attempt may wait on its task queue
+    for a worker to claim it; past that it fails as ``ScheduleToStartTimeout`` and, as in
+    Temporal, is not retried (no worker is serving the queue: another attempt would wait
+    the same way). In-process activities start at once, so it only applies to task queues.
     """
     name = activity if isinstance(activity, str) else activity_definition(activity).name
     options = ActivityOptions(
@@ -57,6 +63,7 @@ def execute_activity(
         start_to_close_timeout=_seconds(start_to_close_timeout),
         heartbeat_timeout=_seconds(heartbeat_timeout),
         task_queue=task_queue,
+        schedule_to_start_timeout=_seconds(schedule_to_start_timeout),
     )
     future = current().schedule_activity(name, arg, options)
     return future if isinstance(activity, str) else _typed(future, call_types(activity))

@@ -25,6 +25,7 @@ class ActivityOptions:
     start_to_close_timeout: float | None = None
     heartbeat_timeout: float | None = None
     task_queue: str = "default"
+    schedule_to_start_timeout: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Workflows the console tests' `aionactors serve` runs (via --load): the server tests' set,
-plus a parent with a child, one with pending work (a failing activity and a timer) and one
-that continues as new."""
+plus a parent with a child, one with pending work (a failing activity and a timer), one
+that continues as new, and one whose activity runs on a remote worker's queue."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ __all__ = [
     "Looper",
     "Parent",
     "Pending",
+    "RemoteCharge",
     "decline",
     "shout",
 ]
@@ -65,3 +66,12 @@ class Looper:
         if n < 1:
             workflow.continue_as_new(n + 1)
         return n
+
+
+@workflow.defn(name="remote_charge")
+class RemoteCharge:
+    """One `console_charge` activity on the task queue ``queue`` (served by a remote worker)."""
+
+    @workflow.run
+    async def run(self, queue: str) -> Any:
+        return await workflow.execute_activity("console_charge", None, task_queue=queue)

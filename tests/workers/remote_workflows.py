@@ -81,5 +81,17 @@ class PayHeld:
         )
 
 
-WORKFLOWS = [Pay, PayFlaky, PayHeld]
+@workflow.defn(name="pay_soon")
+class PaySoon:
+    """One remote activity that must be claimed within a minute (a schedule-to-start timeout)."""
+
+    @workflow.run
+    async def run(self, n: int) -> Any:
+        return await workflow.execute_activity(
+            "charge", {"id": n}, task_queue=QUEUE, retry_policy=FAST_RETRY,
+            schedule_to_start_timeout=60.0,
+        )  # fmt: skip
+
+
+WORKFLOWS = [Pay, PayFlaky, PayHeld, PaySoon]
 ACTIVITIES = [charge, refund, flaky, hold]

@@ -46,6 +46,15 @@ def claim(engine: Engine, worker: str = "w1", namespace: str = "default") -> Rem
     raise AssertionError("no task was queued")
 
 
+def wait_queued(engine: Engine, size: int = 1) -> None:
+    """Wait (bounded) until the queue holds ``size`` unclaimed tasks."""
+    for _ in range(500):
+        if engine.task_queues.backlog().get(("default", rw.QUEUE)) == size:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the queue never held {size} task(s)")
+
+
 def attempts(engine: Engine, workflow_id: str) -> list[Any]:
     return [
         (type(e).__name__, getattr(e, "attempt", None))
@@ -154,3 +163,34 @@ def test_tasks_are_scoped_by_namespace_and_queue(engine: Engine) -> None:
     claim(engine, namespace="shop")
     assert engine.task_queues.claim("default", rw.QUEUE, TYPES, "w1") is None
     assert engine.task_queues.claim("shop", "other", TYPES, "w1") is None
+
+
+def test_an_unclaimed_task_times_out_schedule_to_start_and_is_not_retried(
+    engine: Engine, clock: ManualClock
+) -> None:
+    engine.start_workflow("pay_soon", 7, workflow_id="sts1")
+    wait_queued(engine)
+    clock.advance(59)
+    assert engine.task_queues.backlog()[("default", rw.QUEUE)] == 1  # not yet
+    clock.advance(2)
+    with pytest.raises(Exception, match="schedule_to_start timeout"):
+        engine.result("sts1", timeout=10)
+    failed = [e for e in engine.store.read_history("sts1") if isinstance(e, ev.ActivityFailed)]
+    assert [(f.attempt, f.error.type, f.error.kind) for f in failed] == [
+        (1, "ScheduleToStartTimeout", ActivityErrorKind.TERMINAL)
+    ]  # retry policy allows 5 attempts: a schedule-to-start timeout is not retried
+    assert "no worker claimed it" in failed[0].error.message
+    assert attempts(engine, "sts1") == [("ActivityStarted", 1), ("ActivityFailed", 1)]
+    assert engine.task_queues.backlog()[("default", rw.QUEUE)] == 0
+    assert engine.task_queues.claim("default", rw.QUEUE, TYPES, "late") is None
+
+
+def test_a_task_claimed_in_time_is_not_timed_out_schedule_to_start(
+    engine: Engine, clock: ManualClock
+) -> None:
+    engine.start_workflow("pay_soon", 8, workflow_id="sts2")
+    held = claim(engine)
+    clock.advance(120)  # past the schedule-to-start deadline, but it was claimed
+    assert engine.task_queues.complete(held.task_id, "charged")
+    assert engine.result("sts2", timeout=10) == "charged"
+    assert attempts(engine, "sts2") == [("ActivityStarted", 1), ("ActivityCompleted", 1)]

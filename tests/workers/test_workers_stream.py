@@ -139,7 +139,7 @@ async def test_an_ungranted_namespace_is_refused(client: TestClient) -> None:
     listed = await (
         await client.get("/workers", headers={"x-aion-namespaces": "shop", "x-aion-subject": "ops"})
     ).json()
-    assert listed == {"workers": []}
+    assert listed == {"workers": [], "backlog": []}
 
 
 async def test_workers_share_a_queue_round_robin(client: TestClient, engine: Engine) -> None:
@@ -231,23 +231,135 @@ async def test_openapi_documents_the_worker_routes(client: TestClient) -> None:
 async def test_metrics_show_connected_workers_and_dispatch_latency(
     client: TestClient, engine: Engine
 ) -> None:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    def samples(text: str) -> dict[str, float]:
-        found = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-                found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-        return found
-
     engine.start_workflow("pay_flaky", "m", workflow_id="metered")
     ws = await register(client)
     await frame(ws)  # registered
     task = await frame(ws)
-    seen = samples(await (await client.get("/metrics")).text())
+    seen = metric_samples(await (await client.get("/metrics")).text())
     assert seen["aionactors_workers_connected"] == 1
     assert seen[f'aionactors_worker_dispatch_seconds_count{{task_queue="{rw.QUEUE}"}}'] == 1
     await ws.send_json({"type": "result", "task_id": task["task_id"], "result": "ok"})
     assert await frame(ws) == {"type": "result_ack", "task_id": task["task_id"]}
     await ws.close()
+
+
+def metric_samples(text: str) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return found
+
+
+async def test_the_backlog_gauge_reports_zero_once_the_queue_drains(
+    client: TestClient, engine: Engine
+) -> None:
+    backlog = f'aionactors_task_queue_backlog{{namespace="default",task_queue="{rw.QUEUE}"}}'
+    engine.start_workflow("pay_flaky", "m", workflow_id="drained")
+    await until(lambda: engine.task_queues.backlog().get(("default", rw.QUEUE)) == 1)
+    assert metric_samples(await (await client.get("/metrics")).text())[backlog] == 1
+    ws = await register(client)
+    await frame(ws)  # registered
+    task = await frame(ws)
+    assert metric_samples(await (await client.get("/metrics")).text())[backlog] == 0
+    await ws.send_json({"type": "result", "task_id": task["task_id"], "result": "ok"})
+    assert await frame(ws) == {"type": "result_ack", "task_id": task["task_id"]}
+    await ws.close()
+
+
+async def until(condition: Any) -> None:
+    """Wait (bounded) for ``condition()`` to hold: the server acts on its own loop."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+WINDOW = 5.0  # the server fixture's heartbeat window, in seconds
+
+
+async def test_a_connection_silent_for_the_window_is_lost_and_its_task_retried_elsewhere(
+    client: TestClient, engine: Engine
+) -> None:
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    silent = await client.ws_connect("/workers/stream", autoping=False)  # a frozen process
+    await silent.send_json(REGISTER)
+    await frame(silent)
+    engine.start_workflow("pay_flaky", "m", workflow_id="frozen")
+    first = await frame(silent)
+    clock.advance(WINDOW * 0.6)  # half a window of silence: the server pings
+    assert (await silent.receive(timeout=10)).type == aiohttp.WSMsgType.PING
+    clock.advance(WINDOW * 0.5)  # no pong, nothing else: the whole window is silent
+    closing = await silent.receive(timeout=10)
+    assert closing.type == aiohttp.WSMsgType.CLOSE
+    assert closing.data == aiohttp.WSCloseCode.GOING_AWAY and closing.extra == "worker lost"
+    other = await register(client)
+    await frame(other)
+    retried = await frame(other)
+    assert retried["attempt"] == 2 and retried["task_id"] != first["task_id"]
+    failed = [e for e in engine.store.read_history("frozen") if e.type == "ActivityFailed"]
+    assert [f.error.type for f in failed] == ["WorkerLost"]
+    await other.send_json({"type": "result", "task_id": retried["task_id"], "result": "x"})
+    assert await result(engine, "frozen") == "x"
+    await other.close(), await silent.close()
+
+
+async def test_silence_is_judged_per_connection_and_a_pong_is_a_sign_of_life(
+    client: TestClient, server: TestServer, engine: Engine
+) -> None:
+    """A worker that answers pings keeps a task past the window without heartbeats; an idle
+    connection that answers nothing is dropped though it held no task."""
+    from transports.workers_stream import HUB
+
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    idle = await client.ws_connect("/workers/stream", autoping=False)
+    await idle.send_json({**REGISTER, "activity_types": ["refund"]})
+    await frame(idle)
+    busy = await client.ws_connect("/workers/stream", autoping=False)
+    await busy.send_json(REGISTER)
+    busy_id = (await frame(busy))["worker_id"]
+    engine.start_workflow("pay_flaky", "m", workflow_id="alive")
+    task = await frame(busy)
+    clock.advance(WINDOW * 0.6)
+    for ws in (idle, busy):
+        assert (await ws.receive(timeout=10)).type == aiohttp.WSMsgType.PING
+    await busy.pong()
+    hub = server.app[HUB]
+    await until(lambda: hub.workers[busy_id].last_seen == clock.now())
+    clock.advance(WINDOW * 0.45)  # idle: a whole window quiet; busy: under half since its pong
+    assert (await idle.receive(timeout=10)).type == aiohttp.WSMsgType.CLOSE
+    listed = await (await client.get("/workers")).json()
+    assert [(w["worker_id"], w["in_flight"]) for w in listed["workers"]] == [(busy_id, 1)]
+    await busy.send_json({"type": "result", "task_id": task["task_id"], "result": "kept"})
+    assert await frame(busy) == {"type": "result_ack", "task_id": task["task_id"]}
+    assert await result(engine, "alive") == "kept"
+    assert not [e for e in engine.store.read_history("alive") if e.type == "ActivityFailed"]
+    await busy.close(), await idle.close()
+
+
+async def test_workers_lists_the_backlog_of_granted_namespaces_only(
+    client: TestClient, engine: Engine
+) -> None:
+    engine.start_workflow("pay_flaky", "m", workflow_id="queued-default")
+    engine.start_workflow("pay_flaky", "m", workflow_id="queued-shop", namespace="shop")
+    await until(lambda: len(engine.task_queues.backlog()) == 2)
+    everything = await (await client.get("/workers")).json()
+    assert everything["backlog"] == [
+        {"namespace": "default", "task_queue": rw.QUEUE, "waiting": 1},
+        {"namespace": "shop", "task_queue": rw.QUEUE, "waiting": 1},
+    ]
+    shop = {"x-aion-subject": "ops", "x-aion-namespaces": "shop"}
+    granted = await (await client.get("/workers", headers=shop)).json()
+    assert granted == {"workers": [], "backlog": [everything["backlog"][1]]}
+    one = await (await client.get("/workers", params={"namespace": "default"})).json()
+    assert one["backlog"] == [everything["backlog"][0]]
+    denied = await client.get("/workers", params={"namespace": "default"}, headers=shop)
+    assert denied.status == 403 and (await denied.json())["code"] == "namespace_denied"
+    bad = await client.get("/workers", params={"nodes": "all"})
+    assert bad.status == 400 and (await bad.json())["code"] == "invalid_input"

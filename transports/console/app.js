@@ -1,5 +1,5 @@
-// The console shell: routes (#/workflows, #/workflow/ID, #/schedules, #/packages, #/health), the
-// namespace selector limited to the caller's grant, and the settings button.
+// The console shell: routes (#/workflows, #/workflow/ID, #/schedules, #/packages, #/workers,
+// #/health), the namespace selector limited to the caller's grant, and the settings button.
 
 import { Api } from "./api.js";
 import { clear, el, tickRelativeTimes } from "./dom.js";
@@ -8,6 +8,7 @@ import { renderPackages } from "./packages.js";
 import { renderSchedules } from "./schedules.js";
 import { identityText, openSettings } from "./settings_panel.js";
 import { grantOf, loadSettings, pickNamespace, saveNamespace, savedNamespace } from "./settings.js";
+import { renderWorkers } from "./workers.js";
 import { renderWorkflow } from "./workflow.js";
 import { renderWorkflows } from "./workflows.js";
 
@@ -90,6 +91,7 @@ function render() {
   else if (route.view === "schedules") cleanup = renderSchedules(main, ctx);
   else if (route.view === "health") cleanup = renderHealth(main, ctx);
   else if (route.view === "packages") cleanup = renderPackages(main, ctx);
+  else if (route.view === "workers") cleanup = renderWorkers(main, ctx);
   else cleanup = renderWorkflows(main, ctx, route.params);
 }
 

@@ -8,6 +8,8 @@ const FIGURES = [
   ["aionactors_stream_sockets", "Open stream sockets"],
   ["aionactors_broadcast_events_total", "Events broadcast"],
   ["aionactors_stream_lagged_total", "Lagged subscribers"],
+  ["aionactors_workers_connected", "Remote workers"],
+  ["aionactors_task_queue_backlog", "Tasks waiting for a worker"],
   ["aionactors_broadcast_restarts_total", "Broadcaster restarts"],
   ["aionactors_draining", "Draining"],
 ];

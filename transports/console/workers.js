@@ -1,0 +1,115 @@
+// Remote workers of the namespace (GET /workers?namespace=NS): task queues with their backlog
+// and slots, and every connected worker. Polled, since workers come and go without events.
+
+import { clear, el, errorBox, mono, timeEl } from "./dom.js";
+
+export const POLL_MS = 2000;
+
+function typeList(types) {
+  return types.length
+    ? el("ul", { class: "chips" }, types.map((t) => el("li", { class: "chip" }, mono(t))))
+    : el("span", { class: "muted" }, "any");
+}
+
+/** "used / max" with a meter; the text is what a screen reader hears. */
+function slots(used, max) {
+  return el("span", { class: "slots" },
+    el("span", { class: "slots-text" }, `${used} / ${max}`),
+    el("meter", { min: 0, max, value: Math.min(used, max), high: max, "aria-hidden": "true" }));
+}
+
+/** One row per queue: those with workers, and those with tasks waiting and no worker. */
+function queueRows(workers, backlog) {
+  const queues = new Map();
+  const row = (name) => {
+    if (!queues.has(name)) queues.set(name, { name, waiting: 0, workers: 0, used: 0, max: 0 });
+    return queues.get(name);
+  };
+  for (const entry of backlog) row(entry.task_queue).waiting = entry.waiting;
+  for (const worker of workers) {
+    const queue = row(worker.task_queue);
+    queue.workers += 1;
+    queue.used += worker.in_flight;
+    queue.max += worker.max_concurrent;
+  }
+  return [...queues.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function queueTable(queues) {
+  if (!queues.length) return el("p", { class: "empty" }, "No task queue has workers or tasks.");
+  return el("table", { class: "grid", "aria-label": "Task queues" },
+    el("thead", {}, el("tr", {}, ["Queue", "Waiting tasks", "Workers", "Slots in use"]
+      .map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, queues.map((q) => el("tr", { dataset: { taskQueue: q.name } },
+      el("td", {}, mono(q.name)),
+      el("td", {}, q.waiting && !q.workers
+        ? el("span", { class: "badge status-timedout", title: "no worker serves this queue" },
+          `${q.waiting} waiting`)
+        : String(q.waiting)),
+      el("td", {}, String(q.workers)),
+      el("td", {}, q.max ? slots(q.used, q.max) : el("span", { class: "muted" }, "—"))))));
+}
+
+function workerTable(workers) {
+  if (!workers.length) return el("p", { class: "empty" }, "No worker is connected.");
+  return el("table", { class: "grid", "aria-label": "Connected workers" },
+    el("thead", {}, el("tr", {}, ["Worker", "Node", "Namespace", "Queue", "Activity types",
+      "Slots in use", "Connected"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, workers.map((w) => el("tr", { dataset: { workerId: w.worker_id } },
+      el("td", {}, mono(w.worker_id.slice(0, 12), { title: w.worker_id })),
+      el("td", {}, w.node),
+      el("td", {}, mono(w.namespace)),
+      el("td", {}, mono(w.task_queue)),
+      el("td", {}, typeList(w.activity_types)),
+      el("td", {}, slots(w.in_flight, w.max_concurrent)),
+      el("td", {}, timeEl(w.connected_at))))));
+}
+
+export function renderWorkers(main, ctx) {
+  const live = el("span", { class: "live-indicator", dataset: { state: "connecting" } },
+    "connecting");
+  const count = el("span", { class: "count", "aria-live": "polite" });
+  const refresh = el("button", { type: "button", class: "button" }, "Refresh");
+  const queues = el("section", { class: "card", "aria-labelledby": "queues-title" },
+    el("h2", { id: "queues-title" }, "Task queues"), el("p", { class: "muted" }, "Loading…"));
+  const list = el("section", { class: "card", "aria-labelledby": "workers-title" },
+    el("h2", { id: "workers-title" }, "Connected workers"));
+  clear(main, el("div", { class: "page-head" }, el("h1", {}, "Workers"), count, live, refresh),
+    queues, list);
+  let closed = false;
+  let timer = null;
+  let loading = false;
+
+  async function load() {
+    if (loading) return;
+    loading = true;
+    clearTimeout(timer);
+    const reply = await ctx.api.get("/workers", { namespace: ctx.namespace });
+    loading = false;
+    if (closed) return;
+    if (!reply.ok) {
+      live.dataset.state = "error";
+      live.textContent = "refused";
+      clear(queues, el("h2", { id: "queues-title" }, "Task queues"),
+        errorBox(reply, "Listing workers"));
+    } else {
+      // The server scopes the reply to the namespace; never show anything else if it did not.
+      const workers = reply.body.workers.filter((w) => w.namespace === ctx.namespace);
+      const backlog = reply.body.backlog.filter((b) => b.namespace === ctx.namespace);
+      live.dataset.state = "live";
+      live.textContent = `refreshed every ${POLL_MS / 1000} s`;
+      count.textContent = `${workers.length} worker${workers.length === 1 ? "" : "s"}`;
+      clear(queues, el("h2", { id: "queues-title" }, "Task queues"),
+        queueTable(queueRows(workers, backlog)));
+      clear(list, el("h2", { id: "workers-title" }, "Connected workers"), workerTable(workers));
+    }
+    timer = setTimeout(load, POLL_MS);
+  }
+
+  refresh.addEventListener("click", load);
+  load();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+  };
+}
