@@ -11,17 +11,20 @@ PostgreSQL is the coordinator: row locks, advisory locks, transactions.
 from aionactors.cluster._fence import LeaseLost, check_fence
 from aionactors.cluster._manager import LeaseManager, read_view
 from aionactors.cluster._models import ClusterView, NodeInfo, ShardLease
+from aionactors.cluster._node import ClusterNode, NotOwner
 from aionactors.cluster._settings import ClusterSettings
 from aionactors.cluster._shards import ShardMap
 from aionactors.cluster._store import FencedPostgresStore
 
 __all__ = [
+    "ClusterNode",
     "ClusterSettings",
     "ClusterView",
     "FencedPostgresStore",
     "LeaseLost",
     "LeaseManager",
     "NodeInfo",
+    "NotOwner",
     "ShardLease",
     "ShardMap",
     "check_fence",

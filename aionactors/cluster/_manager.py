@@ -152,6 +152,10 @@ class LeaseManager:
         """Called with each successful tick's duration in seconds (a metrics hook)."""
         self._renew_listeners.append(listener)
 
+    def flush_callbacks(self, timeout: float | None = None) -> None:
+        """Wait until every ownership callback queued so far has run."""
+        self._callbacks.submit(_nothing, []).result(timeout)
+
     def wake(self) -> None:
         """Tick now rather than at the next interval."""
         self._wake.set()
