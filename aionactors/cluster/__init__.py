@@ -12,7 +12,7 @@ from aionactors.cluster._fence import LeaseLost, check_fence
 from aionactors.cluster._manager import LeaseManager, read_view
 from aionactors.cluster._models import ClusterView, NodeInfo, ShardLease
 from aionactors.cluster._node import ClusterNode, NotOwner
-from aionactors.cluster._settings import ClusterSettings
+from aionactors.cluster._settings import ClusterSettings, LeaseTuning
 from aionactors.cluster._shards import ShardMap
 from aionactors.cluster._store import FencedPostgresStore
 
@@ -23,6 +23,7 @@ __all__ = [
     "FencedPostgresStore",
     "LeaseLost",
     "LeaseManager",
+    "LeaseTuning",
     "NodeInfo",
     "NotOwner",
     "ShardLease",
