@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from aionactors import activity, workflow
+
+STEP_SECONDS = 0.05
+"""Long enough that a node killed mid-workload has attempts in flight."""
 
 
 @activity.defn(name="cluster_step")
 def step(value: int) -> int:
+    time.sleep(STEP_SECONDS)
     return value + 1
 
 
