@@ -108,7 +108,7 @@ async def _run_on_owner(
             except (NotOwner, LeaseLost):
                 pass  # lost it just now: nothing was applied, ask the next owner
         elif owner is not None:
-            answer = await _send(request, owner, raw, settings.node_id)
+            answer = await _send(request, owner, raw, settings.node_id, workflow_id)
             if answer is not None:
                 return answer
         if loop.time() > deadline:
@@ -130,7 +130,9 @@ def _owner_url(node: ClusterNode, shard: int, workflow_id: str) -> str | None:
     return owner.advertise_url
 
 
-async def _send(request: web.Request, owner: str, raw: bytes, node_id: str) -> web.Response | None:
+async def _send(
+    request: web.Request, owner: str, raw: bytes, node_id: str, workflow_id: str
+) -> web.Response | None:
     """The owner's answer, or None when it certainly applied nothing (ask again)."""
     session = request.app[_SESSION]
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
@@ -147,8 +149,9 @@ async def _send(request: web.Request, owner: str, raw: bytes, node_id: str) -> w
         if request.path in RETRY_SAFE_PATHS:
             return None
         raise Unavailable(
-            f"the owner {owner} failed while handling the request ({type(exc).__name__}):"
-            " it may or may not have been applied; read the workflow before retrying"
+            f"the owner {owner} of workflow {workflow_id!r} failed while handling the request"
+            f" ({type(exc).__name__}): it may or may not have been applied; read the"
+            " workflow before retrying"
         ) from None
     if status == 503 and _error_type(body) in _REFUSALS:
         return None
