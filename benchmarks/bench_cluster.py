@@ -7,8 +7,10 @@ nodes, and failover time after a SIGKILL.
 Each row runs its nodes on a fresh PostgreSQL database (``AIONACTORS_TEST_POSTGRES``,
 default postgresql://postgres@127.0.0.1:5432/postgres names the server), with the
 default lease settings (64 shards, 3 s leases renewed every 0.5 s). The client starts
-each workflow through one node and waits for its result through the next, so most
-results are forwarded to the owner: what a client that ignores ownership sees.
+each workflow through one node (round robin; a start without an id lands in a shard of
+the node that receives it) and waits for its result through the same node
+(``same_node``), or through the next node, which forwards it to the owner
+(``result_forwarded``: what a client that ignores ownership sees).
 
 Failover: with every node up and balanced, one node is SIGKILLed; the time is from the
 kill to the result of a new workflow whose id lies in a shard the killed node owned,
@@ -63,11 +65,13 @@ def fresh_database() -> Iterator[str]:
 class Node:
     """One `aionactors serve --cluster` process."""
 
-    def __init__(self, db: str, node_id: str) -> None:
+    def __init__(self, db: str, node_id: str, *, cluster: bool = True) -> None:
         self.node_id = node_id
-        command = [sys.executable, "-m", "aionactors.cli", "serve", "--cluster", "--db", db,
+        command = [sys.executable, "-m", "aionactors.cli", "serve", "--db", db,
                    "--port", "0", "--node-id", node_id,
                    "--load", "benchmarks.worker_flows"]  # fmt: skip
+        if cluster:
+            command.append("--cluster")
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -133,15 +137,16 @@ async def run_one(session: aiohttp.ClientSession, start_url: str, result_url: st
         raise RuntimeError(f"workflow ended {answer}")
 
 
-async def throughput(nodes: list[Node], count: int) -> float:
+async def throughput(nodes: list[Node], count: int, hop: int, balance: bool = True) -> float:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
-        await await_balance(session, nodes)
+        if balance:
+            await await_balance(session, nodes)
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def one(i: int) -> None:
             async with gate:
                 await run_one(session, nodes[i % len(nodes)].url,
-                              nodes[(i + 1) % len(nodes)].url)  # fmt: skip
+                              nodes[(i + hop) % len(nodes)].url)  # fmt: skip
 
         await asyncio.gather(*(one(i) for i in range(min(count, CONCURRENCY))))  # warm up
         began = time.perf_counter()
@@ -154,7 +159,10 @@ async def failover(db: str, nodes: list[Node], victim_index: int) -> float:
         await await_balance(session, nodes)
         victim = nodes[victim_index]
         survivor = nodes[(victim_index + 1) % len(nodes)]
-        victim_shards = set((await shares(session, survivor.url))[victim.node_id])
+        await asyncio.sleep(1.0)  # a tick or two after balance: every view agrees
+        victim_shards = set((await shares(session, survivor.url))[victim.node_id]) & set(
+            (await shares(session, victim.url))[victim.node_id]
+        )
         shard_map = ShardMap(SHARDS)
         workflow_id = next(
             candidate for candidate in (f"failover-{uuid.uuid4().hex}" for _ in range(10_000))
@@ -171,12 +179,22 @@ async def failover(db: str, nodes: list[Node], victim_index: int) -> float:
 def measure(count: int, node_counts: list[int], kills: int) -> tuple[list[dict], list[float]]:
     rows: list[dict[str, Any]] = []
     failovers: list[float] = []
+    with fresh_database() as db:
+        lone = Node(db, "lone", cluster=False)
+        try:
+            rate = asyncio.run(throughput([lone], count, hop=0, balance=False))
+        finally:
+            lone.stop()
+        rows.append({"nodes": "lone server (no --cluster)", "workflows": count,
+                     "same_node_per_s": rate, "result_forwarded_per_s": None})  # fmt: skip
     for n in node_counts:
         with fresh_database() as db:
             nodes = [Node(db, f"node-{i + 1}") for i in range(n)]
             try:
-                rate = asyncio.run(throughput(nodes, count))
-                rows.append({"nodes": n, "workflows": count, "workflows_per_s": rate})
+                local = asyncio.run(throughput(nodes, count, hop=0))
+                forwarded = asyncio.run(throughput(nodes, count, hop=1))
+                rows.append({"nodes": n, "workflows": count, "same_node_per_s": local,
+                             "result_forwarded_per_s": forwarded if n > 1 else None})  # fmt: skip
                 if n == max(node_counts) and n > 1:
                     for k in range(kills):
                         failovers.append(asyncio.run(failover(db, nodes, k % n)))
