@@ -16,10 +16,13 @@ from typing import Any
 
 from aionactors.cluster._fence import check_fence
 from aionactors.cluster._manager import LeaseManager
+from aionactors.cluster._schema import connect
 from aionactors.core.status import WorkflowStatus
 from aionactors.core.visibility import WorkflowFilter, WorkflowSummary
 from aionactors.store.contract import TimerEntry
 from aionactors.store.postgres import PostgresStore
+
+_STORE_SCHEMA_LOCK = 0x61696F6E_73746F72  # "aionstor"
 
 
 class FencedPostgresStore(PostgresStore):
@@ -31,7 +34,14 @@ class FencedPostgresStore(PostgresStore):
     def __init__(self, dsn: str, *, leases: LeaseManager, schema: str = "", **kwargs: Any) -> None:
         self.leases = leases
         self._scope = threading.local()
-        super().__init__(dsn, schema=schema, **kwargs)
+        # Nodes starting together would race on the store's CREATE TABLE IF NOT EXISTS
+        # (PostgreSQL's is not safe against a concurrent twin): create them one at a time.
+        with connect(dsn, schema) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_STORE_SCHEMA_LOCK,))
+            try:
+                super().__init__(dsn, schema=schema, **kwargs)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_STORE_SCHEMA_LOCK,))
 
     def _fence(self, cursor: Any, workflow_ids: set[str]) -> None:
         check_fence(cursor, self.leases, workflow_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from aionactors import activity, workflow
 
@@ -31,3 +32,13 @@ class ClusterFlow:
     @workflow.signal
     def proceed(self, _: object = None) -> None:
         self.go = True
+
+
+@workflow.defn(name="SleepyFlow")
+class SleepyFlow:
+    """Parks on a durable timer: whoever owns its shard when it is due must fire it."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        await workflow.sleep(timedelta(seconds=seconds))
+        return "woke"
