@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.postgres_support import ADMIN_DSN, _connect_admin
+from tests.postgres_support import fresh_database
 
 
 @pytest.fixture
 def cluster_database(postgres_dsn: str) -> Iterator[str]:
-    """``aionactors serve --cluster`` takes a URL, not a schema: give it a database."""
-    name = f"aionactors_cluster_{uuid.uuid4().hex[:12]}"
-    with _connect_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = ADMIN_DSN.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with _connect_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """``aionactors serve --cluster`` takes a URL, not a schema: give it a database
+    (``postgres_dsn`` first, so the test skips, or fails on CI, without a server)."""
+    with fresh_database("aionactors_cluster") as dsn:
+        yield dsn
