@@ -65,7 +65,9 @@ def create_app(
     (forwarded); ``identity`` is (node id, advertise URL), by default from the config."""
     config = config or ServerConfig()
     owns_broadcaster = broadcaster is None
-    broadcaster = broadcaster or Broadcaster.start(engine)
+    if broadcaster is None:
+        # A cluster node's streams carry every node's commits, in the store's order.
+        broadcaster = Broadcaster.start(cluster.commit_follower() if cluster else engine)
     metrics = ServerMetrics()
     engine.add_commit_listener(metrics.on_commit)
     state = ServerState(

@@ -9,6 +9,7 @@ PostgreSQL is the coordinator: row locks, advisory locks, transactions.
 """
 
 from aionactors.cluster._fence import LeaseLost, check_fence
+from aionactors.cluster._follower import CommitFollower
 from aionactors.cluster._manager import LeaseManager, read_view
 from aionactors.cluster._models import ClusterView, NodeInfo, ShardLease
 from aionactors.cluster._node import ClusterNode, NotOwner
@@ -20,6 +21,7 @@ __all__ = [
     "ClusterNode",
     "ClusterSettings",
     "ClusterView",
+    "CommitFollower",
     "FencedPostgresStore",
     "LeaseLost",
     "LeaseManager",

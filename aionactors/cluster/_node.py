@@ -18,6 +18,7 @@ import logging
 import time
 from typing import Any
 
+from aionactors.cluster._follower import CommitFollower
 from aionactors.cluster._manager import LeaseManager
 from aionactors.cluster._settings import ClusterSettings
 from aionactors.cluster._store import FencedPostgresStore
@@ -48,6 +49,7 @@ class ClusterNode:
         self.leases = LeaseManager(dsn, settings, on_adopt=self._adopt, on_release=self._release)
         self.store = FencedPostgresStore(dsn, leases=self.leases, schema=settings.schema_name)
         self.engine: Engine | None = None
+        self._follower: CommitFollower | None = None
         self._closing = False
         self.adoption_seconds: list[float] = []
         """How long each adoption's recovery took (the failover path's own share)."""
@@ -105,10 +107,21 @@ class ClusterNode:
             self.settings.node_id, shards, len(evicted), disarmed,
         )  # fmt: skip
 
+    def commit_follower(self) -> CommitFollower:
+        """Every node's commits in the store's order (started on first use): what this
+        node's event streams carry, via ``Broadcaster.start(node.commit_follower())``."""
+        if self._follower is None:
+            self._follower = CommitFollower(
+                self.store, self.leases.dsn, schema=self.settings.schema_name
+            ).start()
+        return self._follower
+
     def shutdown(self) -> None:
         """Drain the engine while the leases still fence its last appends, then hand
         every shard back so the others adopt them without waiting for expiry."""
         self._closing = True
+        if self._follower is not None:
+            self._follower.close()
         if self.engine is not None:
             self.engine.shutdown()
         self.leases.stop(release=True)
