@@ -14,6 +14,8 @@ from aionactors.demo import run_demo
 from aionactors.store import DEFAULT_URL
 
 EXIT_CONFIG_ERROR = 2
+_SERVE_OPTIONS = ("db", "host", "port", "load", "packages", "auth", "log_format", "cluster",
+                  "node_id", "advertise_url")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="an operator package archive (repeatable; loaded every boot, never stored)",
     )
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
+    serve.add_argument(
+        "--cluster",
+        action="store_true",
+        default=None,
+        help="be a node of the cluster on this PostgreSQL database (shards, leases, failover)",
+    )
+    serve.add_argument("--node-id", help="this node's name in the cluster (default HOST:PORT)")
+    serve.add_argument(
+        "--advertise-url", help="how the other nodes reach this one (default http://HOST:PORT)"
+    )
     serve.add_argument("--config", type=Path, help="TOML config file")
     serve.add_argument(
         "--log-format", choices=["text", "json"], help="text (default) or one JSON object a line"
@@ -66,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_worker_command(commands)
     from aionactors.replay_check import add_replay_command
+    from transports.cluster_commands import add_cluster_commands
+
+    add_cluster_commands(commands)
 
     add_replay_command(commands)
     return parser
@@ -85,9 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
     from transports.serve import StartupError, run
 
     overrides: dict[str, Any] = {
-        name: value
-        for name in ("db", "host", "port", "load", "packages", "auth", "log_format")
-        if (value := getattr(args, name)) is not None
+        name: value for name in _SERVE_OPTIONS if (value := getattr(args, name)) is not None
     }
     try:
         config = load_settings(args.config, overrides)
@@ -138,7 +151,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from transports.worker_commands import run_worker_command
 
         return run_worker_command(args)
-    if args.command in ("workflow", "schedule"):
+    if args.command in ("workflow", "schedule", "cluster"):
         from transports.commands import run_client_command
 
         return run_client_command(args)

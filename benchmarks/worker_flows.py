@@ -1,4 +1,4 @@
-"""Workflows for bench_workers.py: three activities, remote (queue "bench") or in-process."""
+"""Workflows for bench_workers.py and bench_cluster.py: three activities, remote or in-process."""
 
 from __future__ import annotations
 

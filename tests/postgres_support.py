@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -23,17 +24,11 @@ def _connect_admin():  # type: ignore[no-untyped-def]
     return psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=3)
 
 
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """Create ``aionactors_test_<random>`` for this run and drop it afterwards."""
-    try:
-        admin = _connect_admin()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required on CI but {ADMIN_DSN} does not answer: {exc}")
-        pytest.skip(f"no PostgreSQL server answers at {ADMIN_DSN}: {exc}")
-    name = f"aionactors_test_{uuid.uuid4().hex[:12]}"
-    with admin:
+@contextmanager
+def fresh_database(prefix: str = "aionactors_test") -> Iterator[str]:
+    """Create ``<prefix>_<random>`` and drop it afterwards; yields its DSN."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with _connect_admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = ADMIN_DSN.rpartition("/")
     try:
@@ -41,6 +36,19 @@ def postgres_dsn() -> Iterator[str]:
     finally:
         with _connect_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """Create ``aionactors_test_<random>`` for this run and drop it afterwards."""
+    try:
+        _connect_admin().close()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required on CI but {ADMIN_DSN} does not answer: {exc}")
+        pytest.skip(f"no PostgreSQL server answers at {ADMIN_DSN}: {exc}")
+    with fresh_database() as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -16,9 +16,16 @@ import time
 from aiohttp import WSCloseCode, web
 
 from aionactors import Engine, tracing
+from aionactors.cluster import ClusterNode
 from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
+from transports.cluster_forward import forwarding_middleware, install_forwarding
+from transports.cluster_routes import (
+    cluster_routes,
+    install_cluster_metrics,
+    local_identity,
+)
 from transports.config import ServerConfig
 from transports.console_routes import console_routes
 from transports.drain import drain_middleware, install_drain
@@ -50,12 +57,17 @@ def create_app(
     *,
     broadcaster: Broadcaster | None = None,
     auth: Authenticator | None = None,
+    cluster: ClusterNode | None = None,
+    identity: tuple[str, str] | None = None,
 ) -> web.Application:
     """An app serving ``engine``. It starts (and on cleanup stops) its own broadcaster
-    unless one is given."""
+    unless one is given. With ``cluster``, workflow routes run on their shard's owner
+    (forwarded); ``identity`` is (node id, advertise URL), by default from the config."""
     config = config or ServerConfig()
     owns_broadcaster = broadcaster is None
-    broadcaster = broadcaster or Broadcaster.start(engine)
+    if broadcaster is None:
+        # A cluster node's streams carry every node's commits, in the store's order.
+        broadcaster = Broadcaster.start(cluster.commit_follower() if cluster else engine)
     metrics = ServerMetrics()
     engine.add_commit_listener(metrics.on_commit)
     state = ServerState(
@@ -65,7 +77,9 @@ def create_app(
         metrics=metrics,
         config=config,
         auth=auth or authenticator_for(config),
+        cluster=cluster,
     )
+    state.node_id, state.advertise_url = identity or local_identity(config.host, config.port)
     schedules = schedule_routes() if engine.schedules is not None else []
     state.routes = [
         *workflow_routes(engine),
@@ -75,8 +89,11 @@ def create_app(
         *ops_routes(),
         *console_routes(),
         *worker_routes(),
+        *cluster_routes(),
     ]
     install_gauges(state)
+    if cluster is not None:
+        install_cluster_metrics(state, cluster)
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[
@@ -85,8 +102,11 @@ def create_app(
             error_middleware,
             drain_middleware,
             _auth_middleware,
+            *([forwarding_middleware(cluster)] if cluster is not None else []),
         ],
     )
+    if cluster is not None:
+        install_forwarding(app)
     app[STATE] = state
     install_drain(app)
     install_worker_hub(app, state)

@@ -262,6 +262,10 @@ class AionClient:
         answer = await self._get("/workflows/count", {"namespace": self.namespace, **filters})
         return int(answer["count"])
 
+    async def cluster(self) -> dict[str, Any]:
+        """``{node_id, shard_count, nodes: [{node_id, address, owned_shards, last_seen}]}``."""
+        return await self._get("/cluster")
+
     # ---- schedules ---------------------------------------------------------------------
     async def create_schedule(
         self,

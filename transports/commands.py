@@ -269,8 +269,9 @@ async def _schedule_call(args: argparse.Namespace, client: AionClient) -> Any:
 
 
 def run_client_command(args: argparse.Namespace) -> int:
-    """Run one ``workflow`` or ``schedule`` command; errors print one line and exit 1."""
-    call: Call = args.call if args.command == "workflow" else _schedule_call
+    """Run one ``workflow``, ``schedule`` or ``cluster`` command; errors print one line and
+    exit 1."""
+    call: Call = _schedule_call if args.command == "schedule" else args.call
 
     async def go() -> Any:
         async with AionClient(args.server, namespace=args.namespace, token=args.token) as client:

@@ -31,6 +31,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from aionactors.cluster import LeaseTuning
 from aionactors.engine import EngineSettings
 from aionactors.store import DEFAULT_URL
 from transports.jwt import check_jwks_url
@@ -90,6 +91,20 @@ class ServerConfig(BaseModel):
         None, gt=0, description="tasks/s sent per task queue to remote workers (None: no limit)"
     )
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    cluster: bool = Field(
+        False, description="be a node of the cluster on this PostgreSQL database (--db)"
+    )
+    node_id: str | None = Field(None, description="this node's name (default HOST:PORT)")
+    advertise_url: str | None = Field(
+        None, description="how the other nodes reach this one (default http://HOST:PORT)"
+    )
+    leases: LeaseTuning = Field(default_factory=LeaseTuning)
+
+    @model_validator(mode="after")
+    def _cluster_needs_postgres(self) -> ServerConfig:
+        if self.cluster and not self.db.startswith(("postgresql://", "postgres://")):
+            raise ValueError("cluster = true needs a PostgreSQL store: db = 'postgresql://...'")
+        return self
 
     @model_validator(mode="after")
     def _jwt_needs_keys(self) -> ServerConfig:
@@ -165,7 +180,8 @@ def _reject_unknown_env(environ: Mapping[str, str]) -> None:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         top, _, nested = key.partition("__")
-        if top not in known or (nested and (top != "engine" or nested not in engine_known)):
+        nested_known = {"engine": engine_known, "leases": set(LeaseTuning.model_fields)}
+        if top not in known or (nested and nested not in nested_known.get(top, ())):
             unknown.append(name)
     if unknown:
         raise ConfigError(

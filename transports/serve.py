@@ -26,7 +26,9 @@ from typing import TextIO
 from aiohttp import web
 
 from aionactors import Engine
+from aionactors.cluster import ClusterNode, ClusterSettings
 from transports.app import create_app
+from transports.cluster_routes import local_identity
 from transports.config import ServerConfig
 from transports.drain import IN_FLIGHT
 from transports.logs import configure_logging
@@ -61,25 +63,32 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     loop.set_default_executor(executor)
     if os.getcwd() not in sys.path:  # --load names modules relative to where we run, as uvicorn
         sys.path.insert(0, os.getcwd())
+    host, port = sock.getsockname()[:2]
+    default_id, default_url = local_identity(config.host, port)
+    identity = (config.node_id or default_id, config.advertise_url or default_url)
+    node: ClusterNode | None = None
     try:
-        engine = await asyncio.to_thread(
-            Engine.open,
-            config.db,
-            load_modules=config.load,
-            packages=config.packages,
-            **config.engine.model_dump(),
-        )
+        if config.cluster:
+            node = await asyncio.to_thread(_open_node, config, identity)
+            engine = node.engine
+        else:
+            engine = await asyncio.to_thread(
+                Engine.open,
+                config.db,
+                load_modules=config.load,
+                packages=config.packages,
+                **config.engine.model_dump(),
+            )
     except BaseException:
         sock.close()
         raise
-    app = create_app(engine, config)
+    app = create_app(engine, config, cluster=node, identity=identity)
     state = app[STATE]
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, shutdown_timeout=_CLOSE_GRACE_SECONDS
     )
     await runner.setup()
     await web.SockSite(runner, sock).start()
-    host, port = sock.getsockname()[:2]
     print(f"aionactors listening on http://{host}:{port}", file=out, flush=True)
 
     stop = asyncio.Event()
@@ -101,7 +110,8 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     deadline = loop.time() + config.drain_timeout_seconds
     drained = await app[IN_FLIGHT].wait_idle(deadline - loop.time())
     if drained:
-        shutdown = asyncio.ensure_future(asyncio.to_thread(engine.shutdown))
+        stop_engine = node.shutdown if node is not None else engine.shutdown
+        shutdown = asyncio.ensure_future(asyncio.to_thread(stop_engine))
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(deadline - loop.time(), 0.0)):
                 await asyncio.shield(shutdown)
@@ -119,6 +129,18 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     await runner.cleanup()  # closes the listener and ends the streams
     executor.shutdown(wait=False)
     return 0
+
+
+def _open_node(config: ServerConfig, identity: tuple[str, str]) -> ClusterNode:
+    """A cluster node's engine (schedules stay off: they would fire on every node)."""
+    node_id, advertise_url = identity
+    settings = ClusterSettings(
+        node_id=node_id, advertise_url=advertise_url, **config.leases.model_dump()
+    )
+    engine_options = {**config.engine.model_dump(), "schedules": False}
+    return ClusterNode.open(
+        config.db, settings, load_modules=config.load, packages=config.packages, **engine_options
+    )
 
 
 def run(config: ServerConfig) -> int:

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from aionactors import Engine
+from aionactors.cluster import ClusterNode
 from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, Identity
@@ -47,6 +48,10 @@ class ServerState:
     sockets_closed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set whenever the last open stream socket has finished."""
     draining: bool = False
+    cluster: ClusterNode | None = None
+    """This server's cluster node (None: a server of its own, owning everything)."""
+    node_id: str = ""
+    advertise_url: str = ""
 
 
 STATE = web.AppKey("aionactors_state", ServerState)

@@ -233,6 +233,9 @@ class Engine(WorkflowInteractions):
                 return
             except pykka.ActorDeadError:
                 continue
+            except Unavailable as exc:  # refused here (a cluster node that does not own it)
+                _log.debug("not delivering %r to workflow %s: %s", message, workflow_id, exc)
+                return
         _log.error("could not deliver %r to workflow %s", message, workflow_id)
 
     def _ask(self, workflow_id: str, message: Any, timeout: float | None = None) -> Any:

@@ -46,6 +46,9 @@ class Residency:
         self._retired: set[str] = set()
         self._bound = threading.Condition()
         self.evictions = 0
+        self.admit: Callable[[str], None] | None = None
+        """Called before a workflow is activated; raises (e.g. Unavailable) to refuse it
+        (a cluster node refuses workflows of shards it does not own)."""
 
     # ---- called from actor threads (never block) ---------------------------------------------
     def bind(self, workflow_id: str, ref: pykka.ActorRef[Any]) -> None:
@@ -70,6 +73,9 @@ class Residency:
     def is_resident(self, workflow_id: str) -> bool:
         return workflow_id in self._refs
 
+    def resident_ids(self) -> list[str]:
+        return list(self._refs)
+
     def ref_for(self, workflow_id: str) -> pykka.ActorRef[Any]:
         """The workflow's live actor, activating (replaying) it if needed."""
         ref = self._refs.get(workflow_id)
@@ -84,6 +90,8 @@ class Residency:
                 self.touch(workflow_id)
                 return ref
             if ref is None:
+                if self.admit is not None:
+                    self.admit(workflow_id)
                 self._make_room(exclude=workflow_id)
                 try:
                     ref = self._supervisor.start_child(self._make_spec(workflow_id)).get()

@@ -93,6 +93,17 @@ class TimerService:
             handle.cancel()
             self._store.cancel_timer(workflow_id, timer_id)
 
+    def disarm_where(self, predicate: Callable[[str], bool]) -> int:
+        """Disarm the timers of matching workflows, leaving their rows for whoever runs
+        them next (a cluster node handing a shard over); returns how many."""
+        with self._lock:
+            matching = [w for w in self._armed if predicate(w)]
+            armed = [self._armed.pop(w) for w in matching]
+        for timers in armed:
+            for handle, _ in timers.values():
+                handle.cancel()
+        return sum(len(timers) for timers in armed)
+
     def armed_count(self) -> int:
         with self._lock:
             return sum(len(timers) for timers in self._armed.values())

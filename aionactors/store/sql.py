@@ -143,6 +143,10 @@ class SqlEventStore(EventStore):
     def _lock_for_append(self, cursor: Any) -> None:
         """Serialise appenders before the head checks (no-op where the driver already does)."""
 
+    def _fence(self, cursor: Any, workflow_ids: set[str]) -> None:
+        """Refuse the whole append inside its transaction, before anything is written (a
+        cluster node checks its shard leases here; a no-op on a store of its own)."""
+
     def _dialect(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
@@ -204,6 +208,7 @@ class SqlEventStore(EventStore):
         # A handful of statements per batch, however many workflows it holds: every
         # statement releases the GIL, and under load getting it back is what costs.
         self._lock_for_append(cursor)
+        self._fence(cursor, {r.workflow_id for r in requests})
         heads = self._heads_in(cursor, {r.workflow_id for r in requests})
         outcomes: list[SequenceConflict | None] = []
         accepted: dict[str, list[Event]] = {}

@@ -1,0 +1,35 @@
+"""A cluster of engines on one PostgreSQL database: shards, leases, fencing.
+
+Workflows map to shards by a stable hash of their id (:class:`ShardMap`); each
+node's :class:`LeaseManager` leases a fair share of the shards, renews them by
+heartbeat and rebalances when nodes join or leave; a
+:class:`FencedPostgresStore` refuses (:class:`LeaseLost`) any append to a shard
+the node does not hold at its current epoch, in the append's own transaction.
+PostgreSQL is the coordinator: row locks, advisory locks, transactions.
+"""
+
+from aionactors.cluster._fence import LeaseLost, check_fence
+from aionactors.cluster._follower import CommitFollower
+from aionactors.cluster._manager import LeaseManager, read_view
+from aionactors.cluster._models import ClusterView, NodeInfo, ShardLease
+from aionactors.cluster._node import ClusterNode, NotOwner
+from aionactors.cluster._settings import ClusterSettings, LeaseTuning
+from aionactors.cluster._shards import ShardMap
+from aionactors.cluster._store import FencedPostgresStore
+
+__all__ = [
+    "ClusterNode",
+    "ClusterSettings",
+    "ClusterView",
+    "CommitFollower",
+    "FencedPostgresStore",
+    "LeaseLost",
+    "LeaseManager",
+    "LeaseTuning",
+    "NodeInfo",
+    "NotOwner",
+    "ShardLease",
+    "ShardMap",
+    "check_fence",
+    "read_view",
+]

@@ -1,0 +1,127 @@
+"""A cluster node: an engine that runs only the workflows of the shards it leases.
+
+The engine opens with nothing to recover; each adoption then runs the engine's own
+recovery with the store's reads narrowed to the adopted shards (their active
+workflows boot, their timer rows are armed). A release disarms the shard's timers
+(their rows stay) and evicts its actors, each after the messages it already holds.
+Activation of a workflow of a shard this node does not own is refused (NotOwner);
+appends are fenced in the store whatever the engine does.
+
+>>> settings = ClusterSettings(node_id="a")
+>>> node = ClusterNode.open(dsn, settings, load_modules=["shop"])  # doctest: +SKIP
+>>> node.engine.start_workflow("Checkout", {})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aionactors.cluster._follower import CommitFollower
+from aionactors.cluster._manager import LeaseManager
+from aionactors.cluster._settings import ClusterSettings
+from aionactors.cluster._store import FencedPostgresStore
+from aionactors.core.errors import Unavailable
+from aionactors.engine import Engine
+
+_log = logging.getLogger("aionactors.cluster")
+_FIRST_ADOPTION_WAIT = 120.0
+
+
+class NotOwner(Unavailable):
+    """This node does not own the workflow's shard: its owner runs it."""
+
+    error_type = "NotOwner"
+
+    def __init__(self, node_id: str, workflow_id: str, shard: int) -> None:
+        super().__init__(
+            f"node {node_id!r} does not own shard {shard} of workflow {workflow_id!r}:"
+            " send the request to the shard's owner (any node's HTTP API forwards it)"
+        )
+
+
+class ClusterNode:
+    """One node: lease manager, fenced store, engine. Build it with :meth:`open`."""
+
+    def __init__(self, dsn: str, settings: ClusterSettings) -> None:
+        self.settings = settings
+        self.leases = LeaseManager(dsn, settings, on_adopt=self._adopt, on_release=self._release)
+        self.store = FencedPostgresStore(dsn, leases=self.leases, schema=settings.schema_name)
+        self.engine: Engine | None = None
+        self._follower: CommitFollower | None = None
+        self._closing = False
+        self.adoption_seconds: list[float] = []
+        """How long each adoption's recovery took (the failover path's own share)."""
+
+    @classmethod
+    def open(cls, dsn: str, settings: ClusterSettings, **engine_options: Any) -> ClusterNode:
+        """Open the engine (recovering nothing), then lease a fair share and recover it."""
+        node = cls(dsn, settings)
+        try:
+            with node.store.recovering([]):
+                node.engine = Engine.open(node.store, **engine_options)
+        except BaseException:
+            node.leases.stop(release=False)
+            node.store.close()
+            raise
+        node.engine.residency.admit = node._admit
+        node.leases.start()
+        node.leases.flush_callbacks(_FIRST_ADOPTION_WAIT)  # serve only once it is recovered
+        return node
+
+    def _admit(self, workflow_id: str) -> None:
+        if not self.leases.owns(workflow_id):
+            shard = self.leases.shard_map.shard_of(workflow_id)
+            raise NotOwner(self.settings.node_id, workflow_id, shard)
+
+    def _adopt(self, shards: list[int]) -> None:
+        if self.engine is None or self._closing:
+            return
+        started = time.perf_counter()
+        with self.store.recovering(shards):
+            booted = self.engine.recover()
+        seconds = time.perf_counter() - started
+        self.adoption_seconds.append(seconds)
+        _log.info(
+            "node %s adopted shards %s: %d active workflow(s) recovered in %.3f s",
+            self.settings.node_id, shards, booted, seconds,
+        )  # fmt: skip
+
+    def _release(self, shards: list[int]) -> None:
+        engine = self.engine
+        if engine is None or self._closing:
+            return
+        released = set(shards)
+        shard_of = self.leases.shard_map.shard_of
+
+        def in_released(workflow_id: str) -> bool:
+            return shard_of(workflow_id) in released
+
+        disarmed = engine.timers.disarm_where(in_released)
+        evicted = [w for w in engine.residency.resident_ids() if in_released(w)]
+        for workflow_id in evicted:
+            engine.residency.evict(workflow_id)
+        _log.info(
+            "node %s released shards %s: %d actor(s) evicted, %d timer(s) disarmed",
+            self.settings.node_id, shards, len(evicted), disarmed,
+        )  # fmt: skip
+
+    def commit_follower(self) -> CommitFollower:
+        """Every node's commits in the store's order (started on first use): what this
+        node's event streams carry, via ``Broadcaster.start(node.commit_follower())``."""
+        if self._follower is None:
+            self._follower = CommitFollower(
+                self.store, self.leases.dsn, schema=self.settings.schema_name
+            ).start()
+        return self._follower
+
+    def shutdown(self) -> None:
+        """Drain the engine while the leases still fence its last appends, then hand
+        every shard back so the others adopt them without waiting for expiry."""
+        self._closing = True
+        if self._follower is not None:
+            self._follower.close()
+        if self.engine is not None:
+            self.engine.shutdown()
+        self.leases.stop(release=True)

@@ -1,0 +1,73 @@
+"""``aionactors serve --cluster`` nodes as real processes, and a small JSON caller."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from tests.cluster.support import ROOT
+from tests.transports.processes import free_port
+
+FLOWS = "tests.cluster.flows"
+LEASE_ENV = {
+    "AIONACTORS_LEASES__SHARD_COUNT": "16",
+    "AIONACTORS_LEASES__LEASE_SECONDS": "2.0",
+    "AIONACTORS_LEASES__RENEW_SECONDS": "0.25",
+}
+
+
+@dataclass
+class ServeNode:
+    node_id: str
+    url: str
+    process: subprocess.Popen[str]
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+
+
+def start_node(db: str, node_id: str) -> ServeNode:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aionactors.cli", "serve", "--cluster", "--db", db,
+         "--port", str(port), "--node-id", node_id, "--load", FLOWS],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **LEASE_ENV},
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    assert line.startswith("aionactors listening on http://"), line
+    return ServeNode(node_id, line.rsplit(" ", 1)[-1], process)
+
+
+class CallFailed(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def call(url: str, path: str, body: dict[str, Any] | None = None, timeout: float = 60) -> Any:
+    """POST (or GET without a body) and the JSON answer; CallFailed for an error status."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url + path, data=data, headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise CallFailed(exc.code, json.loads(exc.read() or b"null")) from None
+
+
+def owned(url: str) -> dict[str, int]:
+    """node id → shards it owns, as the node at ``url`` sees it."""
+    return {node["node_id"]: len(node["owned_shards"]) for node in call(url, "/cluster")["nodes"]}

@@ -1,0 +1,79 @@
+"""GET /cluster and the cluster's metrics: who the nodes are and which shards each holds.
+
+Off-cluster (no ``cluster = true``), the server is the one node owning the one shard.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import Histogram
+
+from aionactors.cluster import ClusterNode
+from aionactors.core.timestamps import utc_now
+from transports.cluster_models import ClusterNodeReply, ClusterReply
+from transports.state import RouteSpec, ServerState, state_of
+
+# A tick is one short transaction; seconds mean the database (or this process) is starved.
+RENEW_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def local_identity(host: str, port: int) -> tuple[str, str]:
+    """The default node id (HOST:PORT) and advertise URL (http://HOST:PORT)."""
+    return f"{host}:{port}", f"http://{host}:{port}"
+
+
+def cluster_reply(state: ServerState) -> ClusterReply:
+    node = state.cluster
+    if node is None:
+        node_id, address = state.node_id, state.advertise_url
+        lone = ClusterNodeReply(
+            node_id=node_id, address=address, owned_shards=[0], last_seen=utc_now()
+        )
+        return ClusterReply(node_id=node_id, shard_count=1, nodes=[lone])
+    view = node.leases.view()
+    if view is None:  # pragma: no cover - a node serves only after its first tick
+        return ClusterReply(node_id=node.settings.node_id, shard_count=0, nodes=[])
+    return ClusterReply(
+        node_id=view.node_id,
+        shard_count=view.shard_count,
+        nodes=[
+            ClusterNodeReply(
+                node_id=info.node_id,
+                address=info.advertise_url,
+                owned_shards=view.owned_by(info.node_id),
+                last_seen=info.last_heartbeat,
+            )
+            for info in view.nodes
+        ],
+    )
+
+
+async def cluster_status(request: web.Request) -> web.Response:
+    """The nodes, their shards and their last heartbeat (as of this node's last tick)."""
+    return web.json_response(cluster_reply(state_of(request)).model_dump(mode="json"))
+
+
+def cluster_routes() -> list[RouteSpec]:
+    return [
+        RouteSpec("GET", "/cluster", cluster_status, "Cluster nodes and their shards",
+                  ClusterReply)
+    ]  # fmt: skip
+
+
+def install_cluster_metrics(state: ServerState, node: ClusterNode) -> None:
+    """Owned shards, adoptions and takeovers read at scrape time; renew latency observed."""
+    leases = node.leases
+    add = state.metrics.add_gauge
+    add("aionactors_cluster_owned_shards", "Shards this node holds a lease on now.",
+        lambda: float(len(leases.owned_shards())))  # fmt: skip
+    add("aionactors_cluster_shard_adoptions_total", "Shards this node has taken a lease on.",
+        lambda: float(leases.adoptions), "counter")  # fmt: skip
+    add("aionactors_cluster_takeovers_total",
+        "Shards taken from a node whose lease had expired (failovers).",
+        lambda: float(leases.takeovers), "counter")  # fmt: skip
+    renew = Histogram(
+        "aionactors_cluster_lease_renew_seconds",
+        "One lease tick (heartbeat, renew, acquire or release) in one transaction.",
+        buckets=RENEW_BUCKETS, registry=state.metrics.registry,
+    )  # fmt: skip
+    leases.add_renew_listener(renew.observe)
