@@ -1,6 +1,6 @@
 """The store of a cluster node: PostgreSQL, with every append fenced by this node's leases.
 
-The recovery reads (active workflows, timer rows) see only the shards this node
+The recovery reads (active and woken workflows, timer rows) see only the shards this node
 owns, or, while :meth:`FencedPostgresStore.recovering` is in effect on the calling
 thread, only the shards being adopted: so the engine's own recovery boots exactly
 an adopted shard's workflows and arms exactly its timers.
@@ -63,6 +63,9 @@ class FencedPostgresStore(PostgresStore):
 
     def _ids_with_status(self, status: WorkflowStatus) -> list[str]:
         return [w for w in super()._ids_with_status(status) if self._in_scope(w)]
+
+    def list_wake(self) -> list[str]:
+        return [w for w in super().list_wake() if self._in_scope(w)]
 
     def expired_timers(self, as_of: datetime) -> list[TimerEntry]:
         return [t for t in super().expired_timers(as_of) if self._in_scope(t.workflow_id)]

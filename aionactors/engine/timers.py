@@ -46,8 +46,11 @@ class TimerService:
                 self._arm(entry.workflow_id, entry.timer_id, entry.fire_at)
                 armed += 1
         with self._lock:
-            if not self._closed:
+            previous, self._next_load = self._next_load, None
+            if not self._closed:  # one chain of looks, however often load is called
                 self._next_load = self._clock.call_at(now + self._horizon / 2, self._reload)
+        if previous is not None:
+            previous.cancel()
         return armed
 
     def _reload(self) -> None:
