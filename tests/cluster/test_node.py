@@ -45,7 +45,7 @@ def test_a_joining_node_adopts_running_workflows_and_each_completes_once(open_no
     assert b.leases.wait_until(lambda m: len(m.owned_shards()) == SHARDS // 2, timeout=15)
     b.leases.flush_callbacks(30)
     moved = [w for w in ids if b.leases.owns(w)]
-    assert moved and all(b.engine.residency.is_resident(w) for w in moved)
+    assert moved  # parked on a signal, they are rehydrated on b when it arrives
     assert not any(a.engine.residency.is_resident(w) for w in moved)
     for workflow_id in ids:
         owner, other = (b, a) if workflow_id in moved else (a, b)
