@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from aionactors.core.async_twin import AsyncTwin
 from aionactors.core.errors import (
     AlreadyExists,
     InvalidInput,
@@ -30,7 +31,6 @@ from aionactors.core.errors import (
 from aionactors.core.search import PACKAGE_VERSION_ATTRIBUTE, StringValue
 from aionactors.core.status import WorkflowStatus
 from aionactors.core.visibility import WorkflowFilter
-from aionactors.engine.models import AsyncTwin
 from aionactors.engine.registry import Registry
 from aionactors.packages import (
     ExtractionLimits,

@@ -21,6 +21,7 @@ import pykka
 
 from aionactors import tracing
 from aionactors.core import events as ev
+from aionactors.core.async_twin import AsyncTwin
 from aionactors.core.errors import (
     AionError,
     AlreadyExists,
@@ -58,7 +59,7 @@ from aionactors.engine.engine_events import (
     successor_events,
 )
 from aionactors.engine.interactions import WorkflowInteractions
-from aionactors.engine.models import AsyncTwin, EngineSettings, WorkflowDescription, WorkflowHandle
+from aionactors.engine.models import EngineSettings, WorkflowDescription, WorkflowHandle
 from aionactors.engine.ops import EngineOps
 from aionactors.engine.outcomes import ResultTimeout, TerminalWaiters, outcome_of
 from aionactors.engine.payload_checks import check_signal_payload, check_start_input

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from aionactors.core.async_twin import AsyncTwin
 from aionactors.core.errors import AlreadyExists, InvalidInput, NotRunning
 from aionactors.core.ids import new_id
 from aionactors.core.status import current_lease_terminal, run_segment
 from aionactors.core.visibility import WorkflowSummary
 from aionactors.engine import messages as msg
-from aionactors.engine.models import AsyncTwin, WorkflowHandle
+from aionactors.engine.models import WorkflowHandle
 from aionactors.engine.outcomes import outcome_of
 from aionactors.engine.payload_checks import check_signal_payload
 from aionactors.engine.updates import PendingUpdate, UpdateWaiters

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aionactors.core.async_twin import AsyncTwin
 from aionactors.core.runs import RunSummary
 from aionactors.core.visibility import WorkflowSummary
 from aionactors.packages import ExtractionLimits
-
-
-class AsyncTwin:
-    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on the engine."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._sync_name = name.removesuffix("_async")
-
-    def __get__(self, engine: Any, owner: type) -> Callable[..., Any]:
-        sync = getattr(engine, self._sync_name)
-
-        async def twin(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(sync, *args, **kwargs)
-
-        twin.__doc__ = f"Async twin of :meth:`{owner.__name__}.{self._sync_name}`."
-        return twin
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,17 @@ Every method has an ``*_async`` twin that runs it off the event loop.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import pykka
 from pydantic import ValidationError
 
+from aionactors.core.async_twin import AsyncTwin
 from aionactors.core.errors import (
     AlreadyExists,
     InvalidInput,
@@ -66,21 +66,6 @@ _log = logging.getLogger(__name__)
 _ENDING_STATUS = {f"Workflow{status}": status for status in ENDED_STATUSES}
 _ASK_TIMEOUT = 60.0
 _REBIND_WAIT = 10.0
-
-
-class _AsyncTwin:
-    """``x_async`` runs ``x`` in a worker thread, so asyncio code never blocks on an actor."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._sync_name = name.removesuffix("_async")
-
-    def __get__(self, instance: object, owner: type) -> Callable[..., Any]:
-        sync = getattr(instance, self._sync_name)
-
-        async def twin(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(sync, *args, **kwargs)
-
-        return twin
 
 
 class Schedules:
@@ -243,15 +228,15 @@ class Schedules:
         result: msg.BackfillResult = self._ask(schedule_id, msg.Backfill(start, end))
         return result
 
-    create_async = _AsyncTwin()
-    update_async = _AsyncTwin()
-    pause_async = _AsyncTwin()
-    resume_async = _AsyncTwin()
-    delete_async = _AsyncTwin()
-    trigger_async = _AsyncTwin()
-    describe_async = _AsyncTwin()
-    list_async = _AsyncTwin()
-    backfill_async = _AsyncTwin()
+    create_async = AsyncTwin()
+    update_async = AsyncTwin()
+    pause_async = AsyncTwin()
+    resume_async = AsyncTwin()
+    delete_async = AsyncTwin()
+    trigger_async = AsyncTwin()
+    describe_async = AsyncTwin()
+    list_async = AsyncTwin()
+    backfill_async = AsyncTwin()
 
     # ---- plumbing -----------------------------------------------------------------------------
     def _validated(self, config: ScheduleConfig | dict[str, Any]) -> ScheduleConfig:
