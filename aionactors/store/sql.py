@@ -71,6 +71,9 @@ _WAKE_INDEX_KEY = "wake_index"
 """Set in aion_meta once the wake index is maintained; a store from before it gets every
 running workflow in the index once (so its first recovery boots them all, as it used to)."""
 
+_PROBE_KEY = "readiness_probe"
+_PROBE_BYTES = 32 * 1024
+
 _UPSERT_TIMER = (
     "INSERT INTO aion_timers (workflow_id, timer_id, fire_at) VALUES (?, ?, ?)"
     " ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at"
@@ -177,6 +180,15 @@ class SqlEventStore(EventStore):
                 " ON CONFLICT (workflow_id, timer_id) DO NOTHING",
                 (workflow_id, str(timer_id), 0),
             )
+            # As big as a real append, so that a store with room for a tiny row but not
+            # for an append (a nearly full disk) is not ready.
+            self._execute(
+                cursor,
+                "INSERT INTO aion_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (_PROBE_KEY, "x" * _PROBE_BYTES),
+            )
+            self._execute(cursor, "DELETE FROM aion_meta WHERE key = ?", (_PROBE_KEY,))
             self._execute(
                 cursor,
                 "DELETE FROM aion_timers WHERE workflow_id = ? AND timer_id = ?",
