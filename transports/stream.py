@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 
+import pydantic_core
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
@@ -26,11 +27,12 @@ from aionactors.engine import Lagged, Published, Subscription
 from transports import models as m
 from transports.errors import ResumeCursorAheadOfHistory, describe_validation_error
 from transports.state import ServerState, identity_of, state_of
+from transports.stream_endings import CLOSE_TIMEOUT, SendStalled, SocketEnding
 
 _log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 60.0
-CLOSE_TIMEOUT = 5.0
+MAX_FRAME_BYTES = 64 * 1024
 _STATUS_OF_TERMINAL = {t: LIFECYCLE_STATUS[t] for t in TERMINAL_EVENT_TYPES}
 
 
@@ -42,6 +44,26 @@ class _Complete(Exception):
     """The per_workflow target reached its terminal event: close 1000."""
 
 
+def parse_subscription(data: str | bytes) -> m.Subscribe:
+    """The first frame as a subscription; anything else is ``invalid_input``.
+
+    pydantic's JSON parser bounds nesting (``"[" * 20000`` is an error, not a
+    RecursionError) and refuses invalid UTF-8.
+    """
+    try:
+        parsed = pydantic_core.from_json(data)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid subscription: malformed JSON: {exc}") from None
+    if isinstance(parsed, dict) and set(parsed) == {"subscription"}:
+        parsed = parsed["subscription"]
+    try:
+        return m.Subscribe.model_validate_json(json.dumps(parsed))
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc, "subscription")) from None
+    except ValueError as exc:  # e.g. a number json.dumps cannot write back
+        raise InvalidInput(f"invalid subscription: {exc}") from None
+
+
 def frame_text(published: Published) -> str:
     namespace = json.dumps(published.namespace)
     return f'{{"namespace":{namespace},"event":{published.event_text}}}'
@@ -49,7 +71,7 @@ def frame_text(published: Published) -> str:
 
 async def stream_events(request: web.Request) -> web.WebSocketResponse:
     state = state_of(request)
-    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=64 * 1024)
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
     state.sockets.add(ws)
     state.sockets_closed.clear()
@@ -69,33 +91,55 @@ class _Session:
         self.ws = ws
         self.identity = identity_of(request)
         self.subscription: Subscription | None = None
+        self.deadline = state.config.send_timeout_seconds
+        self.ending = SocketEnding(ws, request, self.deadline)
 
     async def run(self) -> None:
+        """Serve the subscription; every way out ends the socket as PROTOCOL.md says."""
         try:
             subscribe = await self._read_subscription()
             if subscribe is None:
                 return  # the client left (or closed) before subscribing: nothing to say
-            pump = asyncio.create_task(self._serve(subscribe))
-            reader = asyncio.create_task(self._read_until_closed())
-            done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if pump not in done:  # the client went away first
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
-                return
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            await pump
+            if not await self._serve_until_either_ends(subscribe):
+                self._ended("client_gone")
         except _Complete:
             self._ended("complete")
-            await self._close(WSCloseCode.OK, "subscription complete")
+            await self.ending.close(WSCloseCode.OK, "subscription complete")
         except AionError as exc:
             self._ended(exc.code)
-            await self._fail(exc)
+            await self.ending.fail(exc)
+        except SendStalled:
+            self._ended("send_stalled")
+            _log.info("stream subscriber cut off: no frame written within %.1f s", self.deadline)
+            self.ending.abort()
+        except ConnectionError as exc:  # the client went away mid-send: ordinary
+            self._ended("client_gone")
+            _log.info("stream client disconnected: %s", exc)
+            self.ending.abort()
+        except Exception as exc:  # a bug: still the envelope, never an HTTP 500 on the socket
+            self._ended("backend")
+            _log.exception("stream session failed")
+            await self.ending.fail(AionError(f"internal error: {type(exc).__name__}"))
         finally:
             if self.subscription is not None:
                 self.subscription.close()
+
+    async def _serve_until_either_ends(self, subscribe: m.Subscribe) -> bool:
+        """Run the pump and a reader of client frames; False if the client went away first."""
+        pump = asyncio.create_task(self._serve(subscribe))
+        reader = asyncio.create_task(self._read_until_closed())
+        try:
+            done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, reader):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if pump not in done:
+            return False
+        await pump  # re-raises how the subscription ended
+        return True
 
     async def _read_subscription(self) -> m.Subscribe | None:
         try:
@@ -104,16 +148,7 @@ class _Session:
             raise InvalidInput("no subscription frame within 60 s") from None
         if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             return None
-        try:
-            data = json.loads(message.data)
-        except ValueError as exc:
-            raise InvalidInput(f"invalid subscription: malformed JSON: {exc}") from None
-        if isinstance(data, dict) and set(data) == {"subscription"}:
-            data = data["subscription"]
-        try:
-            return m.Subscribe.model_validate_json(json.dumps(data))
-        except ValidationError as exc:
-            raise InvalidInput(describe_validation_error(exc, "subscription")) from None
+        return parse_subscription(message.data)
 
     async def _read_until_closed(self) -> None:
         """Drain client frames (further subscriptions are ignored) until the socket closes."""
@@ -193,21 +228,12 @@ class _Session:
                 raise _Complete
 
     async def _send(self, published: Published) -> None:
-        async with asyncio.timeout(self.state.config.send_timeout_seconds):
-            await self.ws.send_str(frame_text(published))
+        try:
+            async with asyncio.timeout(self.deadline):
+                await self.ws.send_str(frame_text(published))
+        except TimeoutError:
+            raise SendStalled from None
         self.state.metrics.stream_frames.inc()
-
-    async def _fail(self, error: AionError) -> None:
-        """One error frame, then close 1011 with the code as reason; never more data."""
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.ws.send_str(json.dumps({"error": error.to_wire()}))
-        await self._close(WSCloseCode.INTERNAL_ERROR, error.code)
-
-    async def _close(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.ws.close(code=code, message=reason.encode())
 
     def _ended(self, how: str) -> None:
         self.state.metrics.stream_endings.inc(reason=how)
