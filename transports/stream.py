@@ -1,9 +1,11 @@
 """``GET /events/stream``: one subscription per WebSocket (PROTOCOL.md, "WebSocket").
 
-per_workflow splices history and the live broadcast without gaps or
-duplicates: attach to the broadcast first, then read history from the cursor
-and send it, then send live events with ``seq > last sent`` (anything older
-was in the history read). firehose and filtered are live only. Every
+A resume splices stored events and the live broadcast without gaps or
+duplicates: attach to the broadcast first, then read the store from the cursor
+and send it, then send live events past the last one sent (anything older was
+in the read). per_workflow resumes by seq from its history; firehose and
+filtered by position (the store's global commit order, carried by every frame)
+from the namespace's committed events, through the same filter as live. Every
 subscription is namespace-scoped: events are labelled with their workflow's
 namespace by the broadcaster, and another namespace's events never pass.
 """
@@ -32,6 +34,8 @@ from transports.stream_endings import CLOSE_TIMEOUT, SendStalled, SocketEnding
 _log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 60.0
+REPLAY_PAGE = 500
+"""Stored events read per query when a wide subscription resumes from a position."""
 MAX_FRAME_BYTES = 64 * 1024
 _STATUS_OF_TERMINAL = {t: LIFECYCLE_STATUS[t] for t in TERMINAL_EVENT_TYPES}
 
@@ -62,11 +66,6 @@ def parse_subscription(data: str | bytes) -> m.Subscribe:
         raise InvalidInput(describe_validation_error(exc, "subscription")) from None
     except ValueError as exc:  # e.g. a number json.dumps cannot write back
         raise InvalidInput(f"invalid subscription: {exc}") from None
-
-
-def frame_text(published: Published) -> str:
-    namespace = json.dumps(published.namespace)
-    return f'{{"namespace":{namespace},"event":{published.event_text}}}'
 
 
 async def stream_events(request: web.Request) -> web.WebSocketResponse:
@@ -162,12 +161,59 @@ class _Session:
         if subscribe.per_workflow is not None:
             await self._per_workflow(subscribe.per_workflow)
         elif subscribe.firehose is not None:
-            namespace = subscribe.firehose.namespace
-            self.identity.require(namespace)
-            await self._live(self._attach(lambda p: p.namespace == namespace, "firehose"))
+            await self._wide(subscribe.firehose, "firehose")
         elif subscribe.filtered is not None:
-            self.identity.require(subscribe.filtered.namespace)
-            await self._live(self._attach(_filtered(subscribe.filtered), "filtered"))
+            await self._wide(subscribe.filtered, "filtered")
+
+    async def _wide(self, spec: m.Firehose | m.Filtered, kind: str) -> None:
+        """firehose / filtered: replay from ``resume_from_position`` if given, then live."""
+        self.identity.require(spec.namespace)
+        accepts = _filtered(spec)
+        subscription = self._attach(accepts, kind)  # first: nothing committed now is missed
+        cursor = spec.resume_from_position
+        last = 0
+        if cursor is not None:
+            head = await self.state.access.head_position()
+            if cursor == 0:
+                raise InvalidInput(
+                    "resume_from_position starts at 1 (the first event); 0 is not a cursor"
+                )
+            if cursor > head + 1:
+                raise ResumeCursorAheadOfHistory(
+                    f"resume_from_position {cursor} is beyond the head position {head} "
+                    f"(the largest valid cursor is {head + 1})"
+                )
+            last = await self._replay(spec, accepts, subscription, cursor - 1)
+        while True:
+            published = await subscription.get()
+            if published.position > last:  # anything older was in the replay
+                await self._send(published)
+                last = published.position
+
+    async def _replay(
+        self,
+        spec: m.Firehose | m.Filtered,
+        accepts: Callable[[Published], bool],
+        subscription: Subscription,
+        last: int,
+    ) -> int:
+        """Send the stored events after ``last`` that the live filter would pass, page by
+        page, until the store has no more or the live buffer already holds the rest."""
+        workflow_type = spec.workflow_type if isinstance(spec, m.Filtered) else None
+        while True:
+            page = await self.state.access.committed_in(
+                spec.namespace, last, REPLAY_PAGE, workflow_type
+            )
+            for committed in page:
+                published = Published(
+                    committed.event, spec.namespace, workflow_type, committed.position
+                )
+                if accepts(published):
+                    await self._send(published)
+                last = committed.position
+            live_from = subscription.first_position()
+            if len(page) < REPLAY_PAGE or (live_from is not None and last >= live_from - 1):
+                return last
 
     def _attach(
         self, accepts: Callable[[Published], bool], kind: str, workflow_id: str | None = None
@@ -206,10 +252,13 @@ class _Session:
                 f"(the largest valid cursor is {head + 1})"
             )
         else:
-            history = await self.state.engine.history_async(workflow_id, cursor)
+            history = await self.state.access.history_positioned(workflow_id, cursor)
             last = cursor - 1
-            for index, event in enumerate(history):
-                await self._send(Published(event, namespace, summary.workflow_type))
+            for index, committed in enumerate(history):
+                event = committed.event
+                await self._send(
+                    Published(event, namespace, summary.workflow_type, committed.position)
+                )
                 last = event.seq
                 if event.type in TERMINAL_EVENT_TYPES and index == len(history) - 1:
                     raise _Complete
@@ -230,7 +279,7 @@ class _Session:
     async def _send(self, published: Published) -> None:
         try:
             async with asyncio.timeout(self.deadline):
-                await self.ws.send_str(frame_text(published))
+                await self.ws.send_str(published.frame)
         except TimeoutError:
             raise SendStalled from None
         self.state.metrics.stream_frames.inc()
@@ -239,8 +288,13 @@ class _Session:
         self.state.metrics.stream_endings.inc(reason=how)
 
 
-def _filtered(spec: m.Filtered) -> Callable[[Published], bool]:
-    namespace, workflow_type, status = spec.namespace, spec.workflow_type, spec.status
+def _filtered(spec: m.Firehose | m.Filtered) -> Callable[[Published], bool]:
+    """What a wide subscription passes: its namespace's events (and, filtered, its type and
+    status), the same test live and in a replay."""
+    namespace = spec.namespace
+    if not isinstance(spec, m.Filtered):
+        return lambda published: published.namespace == namespace
+    workflow_type, status = spec.workflow_type, spec.status
 
     def accepts(published: Published) -> bool:
         if published.namespace != namespace:

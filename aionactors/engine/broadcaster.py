@@ -13,7 +13,8 @@ The actor runs under its own supervisor. If it crashes, the batches in its
 inbox are lost to live delivery, so every subscriber attached before the
 restart is cut off with ``lagged`` as well: it resumes from its cursor and
 history fills the gap. The actor is fed by ``publish`` alone, so a follower of
-the store's global commit order (other nodes' commits) can feed it the same way.
+the store's global commit order (other nodes' commits) can feed it the same way:
+``publish`` takes events with their positions, and every frame carries its position.
 
 Example::
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import threading
 from collections import OrderedDict, deque
@@ -51,6 +53,7 @@ from aionactors.core.events import (
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.visibility import WorkflowSummary
 from aionactors.engine import oplog
+from aionactors.store.contract import CommittedEvent
 from supervision import ChildSpec, Restart, Supervisor
 
 _log = logging.getLogger(__name__)
@@ -67,27 +70,33 @@ class Lagged(AionError):
 
 @dataclass(eq=False)
 class Published:
-    """One committed event with the namespace and type of its workflow."""
+    """One committed event with its position in the store's commit order and the
+    namespace and type of its workflow."""
 
     event: Event
     namespace: str | None
     workflow_type: str | None
+    position: int
 
     @cached_property
-    def event_text(self) -> str:
-        """The event's wire JSON, serialised once and shared by every subscriber."""
-        return event_json(self.event).decode()
+    def frame(self) -> str:
+        """The stream's event frame, serialised once and shared by every subscriber."""
+        namespace = json.dumps(self.namespace)
+        event = event_json(self.event).decode()
+        return f'{{"namespace":{namespace},"position":{self.position},"event":{event}}}'
 
 
 class _EngineLike(Protocol):
     store: Any
 
-    def add_commit_listener(self, listener: Callable[[Sequence[Event]], None]) -> None: ...
+    def add_positioned_commit_listener(
+        self, listener: Callable[[Sequence[CommittedEvent]], None]
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    events: tuple[Event, ...]
+    committed: tuple[CommittedEvent, ...]
 
 
 class Subscription:
@@ -155,6 +164,10 @@ class Subscription:
             finally:
                 self._waiter = None
         return self._buffer.popleft()
+
+    def first_position(self) -> int | None:
+        """The position of the oldest buffered event (None when the buffer is empty)."""
+        return self._buffer[0].position if self._buffer else None
 
     def close(self) -> None:
         """Stop receiving; idempotent."""
@@ -242,10 +255,10 @@ class _Labels:
         self._size = size
         self._cache: OrderedDict[str, Label] = OrderedDict()
 
-    def label(self, events: Sequence[Event]) -> list[Published]:
+    def label(self, committed: Sequence[CommittedEvent]) -> list[Published]:
         # WorkflowStarted and its SearchAttributesUpdated(aion.namespace) commit together,
         # so a batch that (re)starts a workflow names its namespace and type itself.
-        for event in events:
+        for event in (c.event for c in committed):
             if isinstance(event, WorkflowStarted):
                 namespace, _ = self._cache.get(event.workflow_id, (None, None))
                 self._remember(event.workflow_id, (namespace, event.workflow_type))
@@ -254,7 +267,9 @@ class _Labels:
                 if isinstance(value, StringValue):
                     _, workflow_type = self._cache.get(event.workflow_id, (None, None))
                     self._remember(event.workflow_id, (value.data, workflow_type))
-        return [Published(e, *self._lookup(e.workflow_id)) for e in events]
+        return [
+            Published(c.event, *self._lookup(c.event.workflow_id), c.position) for c in committed
+        ]
 
     def _lookup(self, workflow_id: str) -> Label:
         label = self._cache.get(workflow_id)
@@ -298,10 +313,10 @@ class BroadcastActor(pykka.ThreadingActor):
     def on_receive(self, message: Any) -> None:
         if not isinstance(message, _Batch):
             raise TypeError(f"broadcast actor got an unknown message {message!r}")
-        self._fan_out(message.events)
+        self._fan_out(message.committed)
 
-    def _fan_out(self, events: Sequence[Event]) -> None:
-        published = self._labels.label(events)
+    def _fan_out(self, committed: Sequence[CommittedEvent]) -> None:
+        published = self._labels.label(committed)
         self._hub.published_events += len(published)
         workflow_ids = {p.event.workflow_id for p in published}
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Subscription, list[Published]]]] = {}
@@ -371,19 +386,20 @@ class Broadcaster:
             supervisor.stop()
             raise Unavailable("the event broadcast did not start")
         broadcaster = cls(hub, supervisor)
-        engine.add_commit_listener(broadcaster.publish)
+        engine.add_positioned_commit_listener(broadcaster.publish)
         return broadcaster
 
-    def publish(self, events: Sequence[Event]) -> None:
-        """Hand one committed batch to the actor. Never blocks: it runs on the writer thread."""
+    def publish(self, committed: Sequence[CommittedEvent]) -> None:
+        """Hand one committed batch (in commit order) to the actor. Never blocks: it runs on
+        the writer thread."""
         hub = self._hub
-        if hub.closed or not events:
+        if hub.closed or not committed:
             return
         ref = hub.ref
         try:
             if ref is None:
                 raise pykka.ActorDeadError("no broadcast actor")
-            ref.tell(_Batch(tuple(events)))
+            ref.tell(_Batch(tuple(committed)))
         except pykka.ActorDeadError:
             # Between a crash and the restart: this batch misses live delivery.
             hub.cut_all("the event broadcast restarted; resume from your cursor")
