@@ -78,7 +78,12 @@ class ServerConfig(BaseModel):
     jwt_audience: str | None = None
     jwt_leeway_seconds: float = Field(30.0, ge=0)
     max_body_bytes: int = Field(1 << 20, ge=1024)
-    outbound_buffer: int = Field(32, ge=1, description="events buffered per stream subscriber")
+    outbound_buffer: int = Field(
+        4096, ge=1, description="events buffered per stream subscriber (then lagged)"
+    )
+    outbound_buffer_bytes: int = Field(
+        1 << 20, ge=1024, description="bytes of frames buffered per stream subscriber (then lagged)"
+    )
     send_timeout_seconds: float = Field(
         10.0,
         gt=0,

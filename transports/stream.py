@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import pydantic_core
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -30,6 +30,7 @@ from transports import models as m
 from transports.errors import ResumeCursorAheadOfHistory, describe_validation_error
 from transports.state import ServerState, identity_of, state_of
 from transports.stream_endings import CLOSE_TIMEOUT, SendStalled, SocketEnding
+from transports.stream_wire import FrameWriter
 
 _log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ def parse_subscription(data: str | bytes) -> m.Subscribe:
 
 async def stream_events(request: web.Request) -> web.WebSocketResponse:
     state = state_of(request)
-    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES)
+    # No permessage-deflate: event frames are encoded once for every subscriber.
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES, compress=False)
     await ws.prepare(request)
     state.sockets.add(ws)
     state.sockets_closed.clear()
@@ -92,6 +94,7 @@ class _Session:
         self.subscription: Subscription | None = None
         self.deadline = state.config.send_timeout_seconds
         self.ending = SocketEnding(ws, request, self.deadline)
+        self.frames = FrameWriter(request, self.deadline)
 
     async def run(self) -> None:
         """Serve the subscription; every way out ends the socket as PROTOCOL.md says."""
@@ -169,7 +172,8 @@ class _Session:
         """firehose / filtered: replay from ``resume_from_position`` if given, then live."""
         self.identity.require(spec.namespace)
         accepts = _filtered(spec)
-        subscription = self._attach(accepts, kind)  # first: nothing committed now is missed
+        key = (kind, spec.model_dump_json(exclude={"resume_from_position"}))
+        subscription = self._attach(accepts, kind, key=key)  # first: nothing is missed
         cursor = spec.resume_from_position
         last = 0
         if cursor is not None:
@@ -185,10 +189,11 @@ class _Session:
                 )
             last = await self._replay(spec, accepts, subscription, cursor - 1)
         while True:
-            published = await subscription.get()
-            if published.position > last:  # anything older was in the replay
-                await self._send(published)
-                last = published.position
+            items = await subscription.get_many()
+            fresh = [p for p in items if p.position > last]  # older ones were replayed
+            if fresh:
+                await self._send(fresh)
+                last = fresh[-1].position
 
     async def _replay(
         self,
@@ -204,32 +209,34 @@ class _Session:
             page = await self.state.access.committed_in(
                 spec.namespace, last, REPLAY_PAGE, workflow_type
             )
-            for committed in page:
-                published = Published(
-                    committed.event, spec.namespace, workflow_type, committed.position
-                )
-                if accepts(published):
-                    await self._send(published)
-                last = committed.position
+            replayed = [Published(c.event, spec.namespace, workflow_type, c.position) for c in page]
+            passed = [p for p in replayed if accepts(p)]
+            if passed:
+                await self._send(passed)
+            if page:
+                last = page[-1].position
             live_from = subscription.first_position()
             if len(page) < REPLAY_PAGE or (live_from is not None and last >= live_from - 1):
                 return last
 
     def _attach(
-        self, accepts: Callable[[Published], bool], kind: str, workflow_id: str | None = None
+        self,
+        accepts: Callable[[Published], bool],
+        kind: str,
+        workflow_id: str | None = None,
+        key: Hashable | None = None,
     ) -> Subscription:
+        config = self.state.config
         self.subscription = self.state.broadcaster.subscribe(
             asyncio.get_running_loop(),
             accepts,
-            bound=self.state.config.outbound_buffer,
+            bound=config.outbound_buffer,
+            bound_bytes=config.outbound_buffer_bytes,
             workflow_id=workflow_id,
             kind=kind,
+            key=key,
         )
         return self.subscription
-
-    async def _live(self, subscription: Subscription) -> None:
-        while True:
-            await self._send(await subscription.get())
 
     async def _per_workflow(self, spec: m.PerWorkflow) -> None:
         namespace, workflow_id = spec.namespace, spec.workflow_id
@@ -254,35 +261,39 @@ class _Session:
         else:
             history = await self.state.access.history_positioned(workflow_id, cursor)
             last = cursor - 1
-            for index, committed in enumerate(history):
-                event = committed.event
+            for start in range(0, len(history), REPLAY_PAGE):
+                page = history[start : start + REPLAY_PAGE]
                 await self._send(
-                    Published(event, namespace, summary.workflow_type, committed.position)
+                    [Published(c.event, namespace, summary.workflow_type, c.position) for c in page]
                 )
-                last = event.seq
-                if event.type in TERMINAL_EVENT_TYPES and index == len(history) - 1:
+            if history:
+                last = history[-1].event.seq
+                if history[-1].event.type in TERMINAL_EVENT_TYPES:
                     raise _Complete
         while True:
-            published = await subscription.get()
-            seq = published.event.seq
-            if seq <= last:
-                continue  # already sent from history
-            if seq != last + 1:
-                raise SequenceContiguityViolation(
-                    f"live event seq {seq} does not follow {last}; resume from {last + 1}"
-                )
-            await self._send(published)
-            last = seq
-            if published.event.type in TERMINAL_EVENT_TYPES:
-                raise _Complete
+            fresh: list[Published] = []
+            for published in await subscription.get_many():
+                seq = published.event.seq
+                if seq <= last:
+                    continue  # already sent from history
+                if seq != last + 1:
+                    if fresh:
+                        await self._send(fresh)
+                    raise SequenceContiguityViolation(
+                        f"live event seq {seq} does not follow {last}; resume from {last + 1}"
+                    )
+                fresh.append(published)
+                last = seq
+                if published.event.type in TERMINAL_EVENT_TYPES:
+                    await self._send(fresh)
+                    raise _Complete
+            if fresh:
+                await self._send(fresh)
 
-    async def _send(self, published: Published) -> None:
-        try:
-            async with asyncio.timeout(self.deadline):
-                await self.ws.send_str(published.frame)
-        except TimeoutError:
-            raise SendStalled from None
-        self.state.metrics.stream_frames.inc()
+    async def _send(self, items: list[Published]) -> None:
+        """Event frames in order, in one write (see ``stream_wire``)."""
+        await self.frames.write(items)
+        self.state.metrics.stream_frames.inc(len(items))
 
     def _ended(self, how: str) -> None:
         self.state.metrics.stream_endings.inc(reason=how)
