@@ -156,11 +156,11 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class Subscribers:
-    """N firehose sockets; the first ``SAMPLED`` stamp (position, read time) per frame."""
+    """N firehose sockets; with ``stamp``, each records (position, read time) per frame."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, stamp: bool) -> None:
         self.frames = [0] * count
-        self.stamped: list[list[tuple[int, float]]] = [[] for _ in range(min(count, SAMPLED))]
+        self.stamped: list[list[tuple[int, float]]] = [[] for _ in range(count if stamp else 0)]
         self.lagged = 0
         self.other_endings: list[str] = []
         self.sockets: list[aiohttp.ClientWebSocketResponse] = []
@@ -178,7 +178,7 @@ class Subscribers:
         self.readers = [asyncio.create_task(self._read(i, ws)) for i, ws in enumerate(self.sockets)]
 
     async def _read(self, index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
-        stamps = self.stamped[index] if index < SAMPLED else None
+        stamps = self.stamped[index] if index < len(self.stamped) else None
         async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
@@ -209,16 +209,17 @@ class Subscribers:
         await asyncio.gather(*self.readers, return_exceptions=True)
 
 
-async def soak(url: str, pid: int, subscribers: int, rate: float, seconds: float) -> dict[str, Any]:
+async def probe(url: str, rate: float, seconds: float) -> dict[str, Any]:
+    """The measuring client, in a process of its own so that the bulk readers' work does
+    not delay it: ``SAMPLED`` stamping subscribers and the open-loop starter."""
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
-        watchers = Subscribers(subscribers)
+        watchers = Subscribers(SAMPLED, stamp=True)
         await watchers.attach(session)
         await asyncio.sleep(0.5)  # every subscription attached before the first start
         starts: list[float] = []
         failures = 0
-        rss: list[tuple[float, float]] = []
         began = time.monotonic()
 
         async def start_one() -> None:
@@ -232,12 +233,6 @@ async def soak(url: str, pid: int, subscribers: int, rate: float, seconds: float
                     return
             starts.append(time.perf_counter() - sent)
 
-        async def sample_rss() -> None:
-            while True:
-                rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
-                await asyncio.sleep(max(1.0, seconds / 40))
-
-        sampler = asyncio.create_task(sample_rss())
         pending: set[asyncio.Task[None]] = set()
         sent = 0
         while (elapsed := time.monotonic() - began) < seconds:
@@ -251,20 +246,45 @@ async def soak(url: str, pid: int, subscribers: int, rate: float, seconds: float
         starting_done = time.monotonic() - began
         await asyncio.gather(*pending)
         await watchers.settle()
-        sampler.cancel()
-        rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
         await watchers.close()
     return {
         "starts": starts,
         "start_failures": failures,
         "sent": sent,
         "start_seconds": starting_done,
-        "frames": watchers.frames,
         "stamped": watchers.stamped,
+        "probe_frames": watchers.frames,
         "lagged": watchers.lagged,
         "other_endings": watchers.other_endings,
-        "rss": rss,
     }
+
+
+async def soak(url: str, pid: int, subscribers: int, rate: float, seconds: float) -> dict[str, Any]:
+    """Bulk readers here (counting only), the probe in a subprocess, RSS sampled meanwhile."""
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=None)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
+        watchers = Subscribers(max(subscribers - SAMPLED, 0), stamp=False)
+        await watchers.attach(session)
+        began = time.monotonic()
+        rss: list[tuple[float, float]] = []
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [sys.executable, __file__, "--probe-role", url, str(rate), str(seconds),
+                       out.name]  # fmt: skip
+            process = await asyncio.create_subprocess_exec(*command)
+            waiting = asyncio.create_task(process.wait())
+            while not waiting.done():
+                rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
+                await asyncio.wait({waiting}, timeout=max(1.0, seconds / 40))
+            run: dict[str, Any] = json.loads(Path(out.name).read_text())
+        await watchers.settle()
+        rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
+        await watchers.close()
+    run["frames"] = watchers.frames + run.pop("probe_frames")
+    run["lagged"] += watchers.lagged
+    run["other_endings"] += watchers.other_endings
+    run["rss"] = rss
+    return run
 
 
 def summarise(
@@ -311,7 +331,12 @@ def main() -> None:
     parser.add_argument("--buffer-bytes", type=int, default=1 << 20, help="per subscriber")
     parser.add_argument("--profile", action="store_true", help="cProfile the server's loop")
     parser.add_argument("--serve-role", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--probe-role", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe_role:
+        url, rate, seconds, out = args.probe_role
+        Path(out).write_text(json.dumps(asyncio.run(probe(url, float(rate), float(seconds)))))
+        return
     if args.serve_role:
         db, out, buffer_bytes, profile = args.serve_role
         serve_role(Path(db), Path(out), int(buffer_bytes), profile == "1")
@@ -332,7 +357,7 @@ def main() -> None:
     print("\nRSS (s, MiB):", " ".join(f"{t:g}:{m:g}" for t, m in run["rss"]))
     if served["profile"]:
         print("\nEvent-loop thread profile (top 25 by own time)\n" + served["profile"])
-    parameters = {k: v for k, v in vars(args).items() if k != "serve_role"}
+    parameters = {k: v for k, v in vars(args).items() if not k.endswith("_role")}
     write_results(
         "soak_stream_smoke" if args.smoke else "soak_stream",
         {
