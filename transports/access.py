@@ -8,8 +8,11 @@ a workflow of another namespace and a missing one both raise the same
 
 from __future__ import annotations
 
+import asyncio
+
 from aionactors import Engine, WorkflowSummary
 from aionactors.core import NotRunning, WorkflowNotFound
+from aionactors.store import CommittedEvent
 from transports.auth import Identity
 
 
@@ -23,6 +26,23 @@ class EngineAccess:
 
     async def head_seq(self, workflow_id: str) -> int:
         return await self.engine.head_seq_async(workflow_id)
+
+    async def history_positioned(self, workflow_id: str, from_seq: int) -> list[CommittedEvent]:
+        """History from ``from_seq`` with each event's position in the commit order."""
+        return await asyncio.to_thread(
+            self.engine.store.read_history_positioned, workflow_id, from_seq
+        )
+
+    async def committed_in(
+        self, namespace: str, after_position: int, limit: int, workflow_type: str | None
+    ) -> list[CommittedEvent]:
+        """A page of one namespace's committed events after a position, in commit order."""
+        return await asyncio.to_thread(
+            self.engine.store.read_committed_in, namespace, after_position, limit, workflow_type
+        )
+
+    async def head_position(self) -> int:
+        return await asyncio.to_thread(self.engine.store.head_position)
 
     async def owned(self, identity: Identity, namespace: str, workflow_id: str) -> WorkflowSummary:
         """The workflow's summary if the caller may see it in ``namespace``."""

@@ -1,5 +1,6 @@
-"""An HTTP/WebSocket client for an aionactors server: every route of PROTOCOL.md, and a
-stream subscription that reconnects and resumes from ``last_seq + 1`` by itself.
+"""An HTTP/WebSocket client for an aionactors server: every route of PROTOCOL.md, and
+stream subscriptions that reconnect and resume by themselves (from ``last_seq + 1``
+for one workflow, from ``last position + 1`` for a namespace).
 
     async with AionClient("http://127.0.0.1:8080", namespace="shop") as client:
         handle = await client.start("checkout", {"id": 42})
@@ -340,30 +341,69 @@ class AionClient:
         A dropped connection or a ``lagged`` cut-off is resumed from ``last_seq + 1``;
         the iteration ends after the workflow's terminal event.
         """
-        cursor = from_seq
+
+        def subscription(cursor: int | None) -> dict[str, Any]:
+            spec: dict[str, Any] = {"namespace": self.namespace, "workflow_id": workflow_id}
+            if cursor is not None:
+                spec["resume_from_seq"] = cursor
+            return {"per_workflow": spec}
+
+        async for frame in self._resuming(subscription, from_seq, lambda f: f["event"]["seq"]):
+            yield frame
+            if frame["event"]["type"] in _TERMINAL:
+                return
+
+    async def firehose(self, *, from_position: int | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Every event of the client's namespace from ``from_position`` (None: live only).
+
+        A dropped connection or a ``lagged`` cut-off is resumed from the last frame's
+        ``position + 1``, so nothing is lost or repeated once a frame has arrived.
+        """
+        async for frame in self.watch_namespace(from_position=from_position):
+            yield frame
+
+    async def watch_namespace(
+        self,
+        *,
+        workflow_type: str | None = None,
+        status: str | None = None,
+        from_position: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The firehose, or with ``workflow_type`` / ``status`` the filtered subscription,
+        resumed by position across reconnects and ``lagged`` cut-offs."""
+        selectors = {"workflow_type": workflow_type, "status": status}
+        selectors = {name: value for name, value in selectors.items() if value is not None}
+        kind = "filtered" if selectors else "firehose"
+
+        def subscription(cursor: int | None) -> dict[str, Any]:
+            spec: dict[str, Any] = {"namespace": self.namespace, **selectors}
+            if cursor is not None:
+                spec["resume_from_position"] = cursor
+            return {kind: spec}
+
+        async for frame in self._resuming(subscription, from_position, lambda f: f["position"]):
+            yield frame
+
+    async def _resuming(
+        self,
+        subscription: Callable[[int | None], dict[str, Any]],
+        cursor: int | None,
+        position_of: Callable[[dict[str, Any]], int],
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Frames of one logical subscription, reconnected from the last cursor + 1."""
         failures = 0
         while True:
-            subscription = {"namespace": self.namespace, "workflow_id": workflow_id}
-            if cursor is not None:
-                subscription["resume_from_seq"] = cursor
             try:
-                async for frame in self._frames({"per_workflow": subscription}):
+                async for frame in self._frames(subscription(cursor)):
                     failures = 0
-                    cursor = frame["event"]["seq"] + 1
+                    cursor = position_of(frame) + 1
                     yield frame
-                    if frame["event"]["type"] in _TERMINAL:
-                        return
-                return  # closed normally after the terminal event
+                return  # closed normally (after a per_workflow's terminal event)
             except (aiohttp.ClientError, ConnectionError, _Lagged):
                 failures += 1
                 if failures > self._reconnect_attempts:
                     raise
                 await asyncio.sleep(min(0.05 * 2**failures, 2.0))
-
-    async def firehose(self) -> AsyncIterator[dict[str, Any]]:
-        """Every event of the client's namespace, live, until the server closes the stream."""
-        async for frame in self._frames({"firehose": {"namespace": self.namespace}}):
-            yield frame
 
     async def _frames(self, subscription: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         url = self.base_url.replace("http", "ws", 1) + "/events/stream"
@@ -375,8 +415,8 @@ class AionClient:
                 frame = json.loads(message.data)
                 if "error" in frame:
                     error = frame["error"]
-                    if error["code"] == "lagged":
-                        raise _Lagged(429, "lagged", error["message"])
+                    if error["code"] in _RESUMABLE:
+                        raise _Lagged(429, error["code"], error["message"])
                     raise StreamEnded(400, error["code"], error["message"], error.get("error_type"))
                 yield frame
             if socket.close_code not in (None, 1000):
@@ -384,7 +424,11 @@ class AionClient:
 
 
 class _Lagged(ClientError):
-    """The server cut a slow subscriber off; resuming from the cursor fixes it."""
+    """The server cut a slow subscriber off (or is restarting); resuming from the cursor
+    fixes it."""
+
+
+_RESUMABLE = frozenset({"lagged", "unavailable"})
 
 
 async def _answer(response: aiohttp.ClientResponse) -> Any:

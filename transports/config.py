@@ -79,8 +79,19 @@ class ServerConfig(BaseModel):
     jwt_audience: str | None = None
     jwt_leeway_seconds: float = Field(30.0, ge=0)
     max_body_bytes: int = Field(1 << 20, ge=1024)
-    outbound_buffer: int = Field(32, ge=1, description="events buffered per stream subscriber")
-    send_timeout_seconds: float = Field(30.0, gt=0, description="a stuck socket is dropped")
+    outbound_buffer: int = Field(
+        4096, ge=1, description="events buffered per stream subscriber (then lagged)"
+    )
+    outbound_buffer_bytes: int = Field(
+        1 << 20, ge=1024, description="bytes of frames buffered per stream subscriber (then lagged)"
+    )
+    send_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="a stream frame not written within this is a reader that stopped: "
+        "its connection is reset",
+    )
     drain_timeout_seconds: float = Field(30.0, ge=0)
     engine_threads: int = Field(64, ge=4, description="worker threads for engine calls")
     log_format: Literal["text", "json"] = Field("text", description="json: one object per line")

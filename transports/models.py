@@ -237,10 +237,15 @@ class PerWorkflow(Body):
 
 class Firehose(Body):
     namespace: Namespace = "default"
+    resume_from_position: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SEQ,
+        description="replay position >= cursor from the store, then live; absent = live only",
+    )
 
 
-class Filtered(Body):
-    namespace: Namespace = "default"
+class Filtered(Firehose):
     workflow_type: Name | None = None
     status: StatusField | None = None
 
@@ -264,6 +269,7 @@ class StreamFrame(Reply):
     """An event frame; a terminal error frame is ``{"error": ErrorBody}`` instead."""
 
     namespace: str
+    position: int = Field(description="the event's place in the store's global commit order")
     event: Event
 
 

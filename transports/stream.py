@@ -1,9 +1,11 @@
 """``GET /events/stream``: one subscription per WebSocket (PROTOCOL.md, "WebSocket").
 
-per_workflow splices history and the live broadcast without gaps or
-duplicates: attach to the broadcast first, then read history from the cursor
-and send it, then send live events with ``seq > last sent`` (anything older
-was in the history read). firehose and filtered are live only. Every
+A resume splices stored events and the live broadcast without gaps or
+duplicates: attach to the broadcast first, then read the store from the cursor
+and send it, then send live events past the last one sent (anything older was
+in the read). per_workflow resumes by seq from its history; firehose and
+filtered by position (the store's global commit order, carried by every frame)
+from the namespace's committed events, through the same filter as live. Every
 subscription is namespace-scoped: events are labelled with their workflow's
 namespace by the broadcaster, and another namespace's events never pass.
 """
@@ -14,8 +16,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
+import pydantic_core
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import ValidationError
 
@@ -26,11 +29,15 @@ from aionactors.engine import Lagged, Published, Subscription
 from transports import models as m
 from transports.errors import ResumeCursorAheadOfHistory, describe_validation_error
 from transports.state import ServerState, identity_of, state_of
+from transports.stream_endings import CLOSE_TIMEOUT, SendStalled, SocketEnding
+from transports.stream_wire import FrameWriter
 
 _log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 60.0
-CLOSE_TIMEOUT = 5.0
+REPLAY_PAGE = 500
+"""Stored events read per query when a wide subscription resumes from a position."""
+MAX_FRAME_BYTES = 64 * 1024
 _STATUS_OF_TERMINAL = {t: LIFECYCLE_STATUS[t] for t in TERMINAL_EVENT_TYPES}
 
 
@@ -42,14 +49,30 @@ class _Complete(Exception):
     """The per_workflow target reached its terminal event: close 1000."""
 
 
-def frame_text(published: Published) -> str:
-    namespace = json.dumps(published.namespace)
-    return f'{{"namespace":{namespace},"event":{published.event_text}}}'
+def parse_subscription(data: str | bytes) -> m.Subscribe:
+    """The first frame as a subscription; anything else is ``invalid_input``.
+
+    pydantic's JSON parser bounds nesting (``"[" * 20000`` is an error, not a
+    RecursionError) and refuses invalid UTF-8.
+    """
+    try:
+        parsed = pydantic_core.from_json(data)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid subscription: malformed JSON: {exc}") from None
+    if isinstance(parsed, dict) and set(parsed) == {"subscription"}:
+        parsed = parsed["subscription"]
+    try:
+        return m.Subscribe.model_validate_json(json.dumps(parsed))
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc, "subscription")) from None
+    except ValueError as exc:  # e.g. a number json.dumps cannot write back
+        raise InvalidInput(f"invalid subscription: {exc}") from None
 
 
 async def stream_events(request: web.Request) -> web.WebSocketResponse:
     state = state_of(request)
-    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=64 * 1024)
+    # No permessage-deflate: event frames are encoded once for every subscriber.
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT, max_msg_size=MAX_FRAME_BYTES, compress=False)
     await ws.prepare(request)
     state.sockets.add(ws)
     state.sockets_closed.clear()
@@ -69,33 +92,56 @@ class _Session:
         self.ws = ws
         self.identity = identity_of(request)
         self.subscription: Subscription | None = None
+        self.deadline = state.config.send_timeout_seconds
+        self.ending = SocketEnding(ws, request, self.deadline)
+        self.frames = FrameWriter(request, self.deadline)
 
     async def run(self) -> None:
+        """Serve the subscription; every way out ends the socket as PROTOCOL.md says."""
         try:
             subscribe = await self._read_subscription()
             if subscribe is None:
                 return  # the client left (or closed) before subscribing: nothing to say
-            pump = asyncio.create_task(self._serve(subscribe))
-            reader = asyncio.create_task(self._read_until_closed())
-            done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if pump not in done:  # the client went away first
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
-                return
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            await pump
+            if not await self._serve_until_either_ends(subscribe):
+                self._ended("client_gone")
         except _Complete:
             self._ended("complete")
-            await self._close(WSCloseCode.OK, "subscription complete")
+            await self.ending.close(WSCloseCode.OK, "subscription complete")
         except AionError as exc:
             self._ended(exc.code)
-            await self._fail(exc)
+            await self.ending.fail(exc)
+        except SendStalled:
+            self._ended("send_stalled")
+            _log.info("stream subscriber cut off: no frame written within %.1f s", self.deadline)
+            self.ending.abort()
+        except ConnectionError as exc:  # the client went away mid-send: ordinary
+            self._ended("client_gone")
+            _log.info("stream client disconnected: %s", exc)
+            self.ending.abort()
+        except Exception as exc:  # a bug: still the envelope, never an HTTP 500 on the socket
+            self._ended("backend")
+            _log.exception("stream session failed")
+            await self.ending.fail(AionError(f"internal error: {type(exc).__name__}"))
         finally:
             if self.subscription is not None:
                 self.subscription.close()
+
+    async def _serve_until_either_ends(self, subscribe: m.Subscribe) -> bool:
+        """Run the pump and a reader of client frames; False if the client went away first."""
+        pump = asyncio.create_task(self._serve(subscribe))
+        reader = asyncio.create_task(self._read_until_closed())
+        try:
+            done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, reader):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if pump not in done:
+            return False
+        await pump  # re-raises how the subscription ended
+        return True
 
     async def _read_subscription(self) -> m.Subscribe | None:
         try:
@@ -104,16 +150,7 @@ class _Session:
             raise InvalidInput("no subscription frame within 60 s") from None
         if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             return None
-        try:
-            data = json.loads(message.data)
-        except ValueError as exc:
-            raise InvalidInput(f"invalid subscription: malformed JSON: {exc}") from None
-        if isinstance(data, dict) and set(data) == {"subscription"}:
-            data = data["subscription"]
-        try:
-            return m.Subscribe.model_validate_json(json.dumps(data))
-        except ValidationError as exc:
-            raise InvalidInput(describe_validation_error(exc, "subscription")) from None
+        return parse_subscription(message.data)
 
     async def _read_until_closed(self) -> None:
         """Drain client frames (further subscriptions are ignored) until the socket closes."""
@@ -127,28 +164,79 @@ class _Session:
         if subscribe.per_workflow is not None:
             await self._per_workflow(subscribe.per_workflow)
         elif subscribe.firehose is not None:
-            namespace = subscribe.firehose.namespace
-            self.identity.require(namespace)
-            await self._live(self._attach(lambda p: p.namespace == namespace, "firehose"))
+            await self._wide(subscribe.firehose, "firehose")
         elif subscribe.filtered is not None:
-            self.identity.require(subscribe.filtered.namespace)
-            await self._live(self._attach(_filtered(subscribe.filtered), "filtered"))
+            await self._wide(subscribe.filtered, "filtered")
+
+    async def _wide(self, spec: m.Firehose | m.Filtered, kind: str) -> None:
+        """firehose / filtered: replay from ``resume_from_position`` if given, then live."""
+        self.identity.require(spec.namespace)
+        accepts = _filtered(spec)
+        key = (kind, spec.model_dump_json(exclude={"resume_from_position"}))
+        subscription = self._attach(accepts, kind, key=key)  # first: nothing is missed
+        cursor = spec.resume_from_position
+        last = 0
+        if cursor is not None:
+            head = await self.state.access.head_position()
+            if cursor == 0:
+                raise InvalidInput(
+                    "resume_from_position starts at 1 (the first event); 0 is not a cursor"
+                )
+            if cursor > head + 1:
+                raise ResumeCursorAheadOfHistory(
+                    f"resume_from_position {cursor} is beyond the head position {head} "
+                    f"(the largest valid cursor is {head + 1})"
+                )
+            last = await self._replay(spec, accepts, subscription, cursor - 1)
+        while True:
+            items = await subscription.get_many()
+            fresh = [p for p in items if p.position > last]  # older ones were replayed
+            if fresh:
+                await self._send(fresh)
+                last = fresh[-1].position
+
+    async def _replay(
+        self,
+        spec: m.Firehose | m.Filtered,
+        accepts: Callable[[Published], bool],
+        subscription: Subscription,
+        last: int,
+    ) -> int:
+        """Send the stored events after ``last`` that the live filter would pass, page by
+        page, until the store has no more or the live buffer already holds the rest."""
+        workflow_type = spec.workflow_type if isinstance(spec, m.Filtered) else None
+        while True:
+            page = await self.state.access.committed_in(
+                spec.namespace, last, REPLAY_PAGE, workflow_type
+            )
+            replayed = [Published(c.event, spec.namespace, workflow_type, c.position) for c in page]
+            passed = [p for p in replayed if accepts(p)]
+            if passed:
+                await self._send(passed)
+            if page:
+                last = page[-1].position
+            live_from = subscription.first_position()
+            if len(page) < REPLAY_PAGE or (live_from is not None and last >= live_from - 1):
+                return last
 
     def _attach(
-        self, accepts: Callable[[Published], bool], kind: str, workflow_id: str | None = None
+        self,
+        accepts: Callable[[Published], bool],
+        kind: str,
+        workflow_id: str | None = None,
+        key: Hashable | None = None,
     ) -> Subscription:
+        config = self.state.config
         self.subscription = self.state.broadcaster.subscribe(
             asyncio.get_running_loop(),
             accepts,
-            bound=self.state.config.outbound_buffer,
+            bound=config.outbound_buffer,
+            bound_bytes=config.outbound_buffer_bytes,
             workflow_id=workflow_id,
             kind=kind,
+            key=key,
         )
         return self.subscription
-
-    async def _live(self, subscription: Subscription) -> None:
-        while True:
-            await self._send(await subscription.get())
 
     async def _per_workflow(self, spec: m.PerWorkflow) -> None:
         namespace, workflow_id = spec.namespace, spec.workflow_id
@@ -171,50 +259,53 @@ class _Session:
                 f"(the largest valid cursor is {head + 1})"
             )
         else:
-            history = await self.state.engine.history_async(workflow_id, cursor)
+            history = await self.state.access.history_positioned(workflow_id, cursor)
             last = cursor - 1
-            for index, event in enumerate(history):
-                await self._send(Published(event, namespace, summary.workflow_type))
-                last = event.seq
-                if event.type in TERMINAL_EVENT_TYPES and index == len(history) - 1:
+            for start in range(0, len(history), REPLAY_PAGE):
+                page = history[start : start + REPLAY_PAGE]
+                await self._send(
+                    [Published(c.event, namespace, summary.workflow_type, c.position) for c in page]
+                )
+            if history:
+                last = history[-1].event.seq
+                if history[-1].event.type in TERMINAL_EVENT_TYPES:
                     raise _Complete
         while True:
-            published = await subscription.get()
-            seq = published.event.seq
-            if seq <= last:
-                continue  # already sent from history
-            if seq != last + 1:
-                raise SequenceContiguityViolation(
-                    f"live event seq {seq} does not follow {last}; resume from {last + 1}"
-                )
-            await self._send(published)
-            last = seq
-            if published.event.type in TERMINAL_EVENT_TYPES:
-                raise _Complete
+            fresh: list[Published] = []
+            for published in await subscription.get_many():
+                seq = published.event.seq
+                if seq <= last:
+                    continue  # already sent from history
+                if seq != last + 1:
+                    if fresh:
+                        await self._send(fresh)
+                    raise SequenceContiguityViolation(
+                        f"live event seq {seq} does not follow {last}; resume from {last + 1}"
+                    )
+                fresh.append(published)
+                last = seq
+                if published.event.type in TERMINAL_EVENT_TYPES:
+                    await self._send(fresh)
+                    raise _Complete
+            if fresh:
+                await self._send(fresh)
 
-    async def _send(self, published: Published) -> None:
-        async with asyncio.timeout(self.state.config.send_timeout_seconds):
-            await self.ws.send_str(frame_text(published))
-        self.state.metrics.stream_frames.inc()
-
-    async def _fail(self, error: AionError) -> None:
-        """One error frame, then close 1011 with the code as reason; never more data."""
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.ws.send_str(json.dumps({"error": error.to_wire()}))
-        await self._close(WSCloseCode.INTERNAL_ERROR, error.code)
-
-    async def _close(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.ws.close(code=code, message=reason.encode())
+    async def _send(self, items: list[Published]) -> None:
+        """Event frames in order, in one write (see ``stream_wire``)."""
+        await self.frames.write(items)
+        self.state.metrics.stream_frames.inc(len(items))
 
     def _ended(self, how: str) -> None:
         self.state.metrics.stream_endings.inc(reason=how)
 
 
-def _filtered(spec: m.Filtered) -> Callable[[Published], bool]:
-    namespace, workflow_type, status = spec.namespace, spec.workflow_type, spec.status
+def _filtered(spec: m.Firehose | m.Filtered) -> Callable[[Published], bool]:
+    """What a wide subscription passes: its namespace's events (and, filtered, its type and
+    status), the same test live and in a replay."""
+    namespace = spec.namespace
+    if not isinstance(spec, m.Filtered):
+        return lambda published: published.namespace == namespace
+    workflow_type, status = spec.workflow_type, spec.status
 
     def accepts(published: Published) -> bool:
         if published.namespace != namespace:

@@ -21,13 +21,14 @@ from collections.abc import Callable, Sequence
 
 from aionactors.cluster._schema import connect
 from aionactors.core.events import Event
-from aionactors.store.contract import EventStore
+from aionactors.store.contract import CommittedEvent, EventStore
 from aionactors.store.sql import EVENTS_TABLE
 
 _log = logging.getLogger("aionactors.cluster")
 _READ_LIMIT = 1000
 
 CommitListener = Callable[[Sequence[Event]], None]
+PositionedListener = Callable[[Sequence[CommittedEvent]], None]
 
 
 class CommitFollower:
@@ -53,12 +54,17 @@ class CommitFollower:
         self._batch_seconds = batch_seconds
         self._poll_seconds = poll_seconds
         self._listeners: list[CommitListener] = []
+        self._positioned: list[PositionedListener] = []
         self.position = store.head_position()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="aionactors-follower", daemon=True)
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         self._listeners.append(listener)
+
+    def add_positioned_commit_listener(self, listener: PositionedListener) -> None:
+        """As on the Engine: each batch with its positions (what the broadcaster takes)."""
+        self._positioned.append(listener)
 
     def start(self) -> CommitFollower:
         self._thread.start()
@@ -95,6 +101,11 @@ class CommitFollower:
             for listener in self._listeners:
                 try:
                     listener(events)
+                except Exception:
+                    _log.exception("commit follower listener failed")
+            for positioned in self._positioned:
+                try:
+                    positioned(committed)
                 except Exception:
                     _log.exception("commit follower listener failed")
             self.position = committed[-1].position

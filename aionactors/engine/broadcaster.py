@@ -13,7 +13,8 @@ The actor runs under its own supervisor. If it crashes, the batches in its
 inbox are lost to live delivery, so every subscriber attached before the
 restart is cut off with ``lagged`` as well: it resumes from its cursor and
 history fills the gap. The actor is fed by ``publish`` alone, so a follower of
-the store's global commit order (other nodes' commits) can feed it the same way.
+the store's global commit order (other nodes' commits) can feed it the same way:
+``publish`` takes events with their positions, and every frame carries its position.
 
 Example::
 
@@ -31,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -51,6 +53,7 @@ from aionactors.core.events import (
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.visibility import WorkflowSummary
 from aionactors.engine import oplog
+from aionactors.store.contract import CommittedEvent
 from supervision import ChildSpec, Restart, Supervisor
 
 _log = logging.getLogger(__name__)
@@ -67,27 +70,39 @@ class Lagged(AionError):
 
 @dataclass(eq=False)
 class Published:
-    """One committed event with the namespace and type of its workflow."""
+    """One committed event with its position in the store's commit order and the
+    namespace and type of its workflow."""
 
     event: Event
     namespace: str | None
     workflow_type: str | None
+    position: int
+    wire: bytes | None = field(default=None, repr=False)
+    """The frame as a transport encodes it, cached by that transport (shared, like ``frame``)."""
 
     @cached_property
-    def event_text(self) -> str:
-        """The event's wire JSON, serialised once and shared by every subscriber."""
-        return event_json(self.event).decode()
+    def frame(self) -> bytes:
+        """The stream's event frame (UTF-8 JSON), serialised once and shared by every
+        subscriber."""
+        namespace = json.dumps(self.namespace).encode()
+        return b'{"namespace":%s,"position":%d,"event":%s}' % (
+            namespace,
+            self.position,
+            event_json(self.event),
+        )
 
 
 class _EngineLike(Protocol):
     store: Any
 
-    def add_commit_listener(self, listener: Callable[[Sequence[Event]], None]) -> None: ...
+    def add_positioned_commit_listener(
+        self, listener: Callable[[Sequence[CommittedEvent]], None]
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    events: tuple[Event, ...]
+    committed: tuple[CommittedEvent, ...]
 
 
 class Subscription:
@@ -95,7 +110,8 @@ class Subscription:
 
     The broadcast actor only calls ``accepts`` (pure, any thread); delivery and
     reading happen on ``loop``. Once cut off, the events already buffered are
-    still handed out, then ``get`` raises the error.
+    still handed out, then ``get`` raises the error. Subscriptions with the same
+    ``key`` have the same filter: the actor tests each event once for all of them.
     """
 
     def __init__(
@@ -106,32 +122,42 @@ class Subscription:
         bound: int,
         workflow_id: str | None,
         kind: str,
+        bound_bytes: int | None = None,
+        key: Hashable | None = None,
     ) -> None:
         self._hub = hub
         self.loop = loop
         self.accepts = accepts
         self.bound = bound
+        self.bound_bytes = bound_bytes
         self.workflow_id = workflow_id
         self.kind = kind
         self.id = next(hub.ids)
+        self.key: Hashable = key if key is not None else ("subscription", self.id)
         self._buffer: deque[Published] = deque()
+        self._bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         self.error: AionError | None = None
 
     # ---- loop side ----------------------------------------------------------------------
-    def offer(self, items: Iterable[Published]) -> None:
+    def offer(self, items: Sequence[Published], size: int | None = None) -> None:
         """Buffer one batch's items (runs on ``loop``).
 
-        A batch is taken whole while fewer than ``bound`` events wait, so one big group
-        commit never cuts off a subscriber that keeps up; one that still has ``bound``
-        events unread when the next batch comes is cut off.
+        A batch is taken whole while the buffer is under its bounds (``bound`` events,
+        ``bound_bytes`` of frames), so one big group commit never cuts off a subscriber
+        that keeps up; one that is still at a bound when the next batch comes is cut off.
         """
         if self.error is not None:
             return
         if len(self._buffer) >= self.bound:
             self.fail(Lagged(f"subscriber lagged behind ({self.bound} events unread)"))
             return
+        if self.bound_bytes is not None and self._bytes >= self.bound_bytes:
+            self.fail(Lagged(f"subscriber lagged behind ({self._bytes} bytes unread)"))
+            return
         self._buffer.extend(items)
+        if self.bound_bytes is not None:
+            self._bytes += size if size is not None else sum(len(p.frame) for p in items)
         self._wake()
 
     def fail(self, error: AionError) -> None:
@@ -146,6 +172,22 @@ class Subscription:
 
     async def get(self) -> Published:
         """The next event; raises the terminal error once the buffer is empty."""
+        await self._until_buffered()
+        published = self._buffer.popleft()
+        if self.bound_bytes is not None:
+            self._bytes -= len(published.frame)
+        return published
+
+    async def get_many(self) -> list[Published]:
+        """Everything buffered (at least one event): a reader that writes them in one go
+        pays its per-write costs once per wake-up, not once per event."""
+        await self._until_buffered()
+        items = list(self._buffer)
+        self._buffer.clear()
+        self._bytes = 0
+        return items
+
+    async def _until_buffered(self) -> None:
         while not self._buffer:
             if self.error is not None:
                 raise self.error
@@ -154,7 +196,10 @@ class Subscription:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._buffer.popleft()
+
+    def first_position(self) -> int | None:
+        """The position of the oldest buffered event (None when the buffer is empty)."""
+        return self._buffer[0].position if self._buffer else None
 
     def close(self) -> None:
         """Stop receiving; idempotent."""
@@ -242,10 +287,10 @@ class _Labels:
         self._size = size
         self._cache: OrderedDict[str, Label] = OrderedDict()
 
-    def label(self, events: Sequence[Event]) -> list[Published]:
+    def label(self, committed: Sequence[CommittedEvent]) -> list[Published]:
         # WorkflowStarted and its SearchAttributesUpdated(aion.namespace) commit together,
         # so a batch that (re)starts a workflow names its namespace and type itself.
-        for event in events:
+        for event in (c.event for c in committed):
             if isinstance(event, WorkflowStarted):
                 namespace, _ = self._cache.get(event.workflow_id, (None, None))
                 self._remember(event.workflow_id, (namespace, event.workflow_type))
@@ -254,7 +299,9 @@ class _Labels:
                 if isinstance(value, StringValue):
                     _, workflow_type = self._cache.get(event.workflow_id, (None, None))
                     self._remember(event.workflow_id, (value.data, workflow_type))
-        return [Published(e, *self._lookup(e.workflow_id)) for e in events]
+        return [
+            Published(c.event, *self._lookup(c.event.workflow_id), c.position) for c in committed
+        ]
 
     def _lookup(self, workflow_id: str) -> Label:
         label = self._cache.get(workflow_id)
@@ -284,6 +331,7 @@ class BroadcastActor(pykka.ThreadingActor):
         super().__init__()
         self._hub = hub
         self._labels = labels
+        self._inboxes: dict[asyncio.AbstractEventLoop, _LoopInbox] = {}
 
     def on_start(self) -> None:
         hub = self._hub
@@ -298,34 +346,97 @@ class BroadcastActor(pykka.ThreadingActor):
     def on_receive(self, message: Any) -> None:
         if not isinstance(message, _Batch):
             raise TypeError(f"broadcast actor got an unknown message {message!r}")
-        self._fan_out(message.events)
+        self._fan_out(message.committed)
 
-    def _fan_out(self, events: Sequence[Event]) -> None:
-        published = self._labels.label(events)
+    def _fan_out(self, committed: Sequence[CommittedEvent]) -> None:
+        published = self._labels.label(committed)
         self._hub.published_events += len(published)
         workflow_ids = {p.event.workflow_id for p in published}
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Subscription, list[Published]]]] = {}
+        groups: dict[Hashable, _Group] = {}
         for subscription in self._hub.candidates(workflow_ids):
-            try:
-                matched = [p for p in published if subscription.accepts(p)]
-            except Exception as exc:  # a broken filter ends its own subscription only
+            group = groups.get(subscription.key)
+            if group is None:
+                group = groups[subscription.key] = _Group(subscription.accepts)
+            group.members.append(subscription)
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Delivery]] = {}
+        for group in groups.values():
+            try:  # once per filter, however many subscribers share it
+                matched = [p for p in published if group.accepts(p)]
+            except Exception as exc:  # a broken filter ends its own subscriptions only
                 _log.exception("subscription filter failed")
-                self._hub.remove(subscription)
-                subscription.fail_threadsafe(AionError(f"subscription filter failed: {exc}"))
-                continue
-            if matched:
-                by_loop.setdefault(subscription.loop, []).append((subscription, matched))
-        for loop, deliveries in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_deliver, deliveries)
-            except RuntimeError:  # the loop is closed: its subscribers are gone
-                for subscription, _ in deliveries:
+                for subscription in group.members:
                     self._hub.remove(subscription)
+                    subscription.fail_threadsafe(AionError(f"subscription filter failed: {exc}"))
+                continue
+            if not matched:
+                continue
+            # Encoded here, once, off the subscribers' event loops.
+            size = sum(len(p.frame) for p in matched)
+            members_by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
+            for subscription in group.members:
+                members_by_loop.setdefault(subscription.loop, []).append(subscription)
+            for loop, members in members_by_loop.items():
+                by_loop.setdefault(loop, []).append(_Delivery(members, matched, size))
+        for loop, deliveries in by_loop.items():
+            inbox = self._inboxes.get(loop)
+            if inbox is None:
+                inbox = self._inboxes[loop] = _LoopInbox(loop)
+            if not inbox.put(deliveries):  # the loop is closed: its subscribers are gone
+                del self._inboxes[loop]
+                for delivery in deliveries:
+                    for subscription in delivery.members:
+                        self._hub.remove(subscription)
 
 
-def _deliver(deliveries: list[tuple[Subscription, list[Published]]]) -> None:
-    for subscription, items in deliveries:
-        subscription.offer(items)
+@dataclass(slots=True)
+class _Group:
+    """Subscriptions that share one filter (the same ``key``)."""
+
+    accepts: Callable[[Published], bool]
+    members: list[Subscription] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Delivery:
+    """One batch's events for subscriptions that share a filter (and their frames' size)."""
+
+    members: list[Subscription]
+    items: list[Published]
+    size: int
+
+
+class _LoopInbox:
+    """Deliveries waiting for one event loop, handed over in one callback.
+
+    While the loop is busy, later batches join the waiting callback instead of
+    scheduling their own: a loaded loop takes everything that arrived in one callback
+    (and each subscriber wakes once for it), an idle one gets each batch at once.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._pending: list[_Delivery] = []
+
+    def put(self, deliveries: list[_Delivery]) -> bool:
+        """Queue (actor thread); False if the loop is closed."""
+        with self._lock:
+            scheduled = bool(self._pending)
+            self._pending.extend(deliveries)
+        if scheduled:
+            return True
+        try:
+            self._loop.call_soon_threadsafe(self._flush)
+        except RuntimeError:
+            return False
+        return True
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for delivery in pending:  # in commit order
+            for subscription in delivery.members:
+                subscription.offer(delivery.items, delivery.size)
 
 
 class Broadcaster:
@@ -371,19 +482,20 @@ class Broadcaster:
             supervisor.stop()
             raise Unavailable("the event broadcast did not start")
         broadcaster = cls(hub, supervisor)
-        engine.add_commit_listener(broadcaster.publish)
+        engine.add_positioned_commit_listener(broadcaster.publish)
         return broadcaster
 
-    def publish(self, events: Sequence[Event]) -> None:
-        """Hand one committed batch to the actor. Never blocks: it runs on the writer thread."""
+    def publish(self, committed: Sequence[CommittedEvent]) -> None:
+        """Hand one committed batch (in commit order) to the actor. Never blocks: it runs on
+        the writer thread."""
         hub = self._hub
-        if hub.closed or not events:
+        if hub.closed or not committed:
             return
         ref = hub.ref
         try:
             if ref is None:
                 raise pykka.ActorDeadError("no broadcast actor")
-            ref.tell(_Batch(tuple(events)))
+            ref.tell(_Batch(tuple(committed)))
         except pykka.ActorDeadError:
             # Between a crash and the restart: this batch misses live delivery.
             hub.cut_all("the event broadcast restarted; resume from your cursor")
@@ -396,15 +508,22 @@ class Broadcaster:
         bound: int,
         workflow_id: str | None = None,
         kind: str = "stream",
+        bound_bytes: int | None = None,
+        key: Hashable | None = None,
     ) -> Subscription:
         """Attach now: every batch committed from here on is offered to ``accepts``.
 
         ``workflow_id`` narrows the candidates (an index, not a filter: ``accepts``
-        still decides). Raises Unavailable if the broadcast is not running.
+        still decides). ``bound_bytes`` bounds the buffered frames' size as well as
+        their number. ``key`` names the filter: subscriptions with the same key must
+        have the same ``accepts``, which then runs once per event for all of them.
+        Raises Unavailable if the broadcast is not running.
         """
-        if bound < 1:
+        if bound < 1 or (bound_bytes is not None and bound_bytes < 1):
             raise ValueError("a subscription needs a buffer of at least one event")
-        subscription = Subscription(self._hub, loop, accepts, bound, workflow_id, kind)
+        subscription = Subscription(
+            self._hub, loop, accepts, bound, workflow_id, kind, bound_bytes, key
+        )
         self._hub.add(subscription)
         return subscription
 

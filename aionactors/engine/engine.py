@@ -73,7 +73,7 @@ from aionactors.engine.updates import UpdateWaiters
 from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowActor
 from aionactors.engine.writer import GroupCommitWriter
 from aionactors.schedule import Schedules
-from aionactors.store.contract import EventStore
+from aionactors.store.contract import CommittedEvent, EventStore
 from aionactors.store.urls import open_store
 from aionactors.workflow.payloads import to_json
 from aionactors.workflow.state import ensure_json
@@ -590,6 +590,13 @@ class Engine(WorkflowInteractions):
         It runs on the writer thread: it must be quick and must not call the engine.
         """
         self.writer.add_listener(listener)
+
+    def add_positioned_commit_listener(
+        self, listener: Callable[[Sequence[CommittedEvent]], None]
+    ) -> None:
+        """:meth:`add_commit_listener` with each event's position in the store's global
+        commit order, events in that order (the event stream's feed)."""
+        self.writer.add_positioned_listener(listener)
 
     def workflow_types(self) -> list[str]:
         return sorted(self.registry.workflows)

@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 
 from aionactors.core.errors import StoreError
 from aionactors.core.events import Event
-from aionactors.store.contract import AppendRequest, EventStore, WriteToken
+from aionactors.store.contract import AppendRequest, CommittedEvent, EventStore, WriteToken
 
 _log = logging.getLogger(__name__)
 
 CommitListener = Callable[[Sequence[Event]], None]
+PositionedListener = Callable[[Sequence[CommittedEvent]], None]
 
 
 class _Pending:
@@ -57,6 +58,7 @@ class GroupCommitWriter:
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._listeners: list[CommitListener] = []
+        self._positioned: list[PositionedListener] = []
         self._closed = False
         self._gate = threading.Lock()
         self.batches = 0
@@ -67,6 +69,11 @@ class GroupCommitWriter:
     def add_listener(self, listener: CommitListener) -> None:
         """Call ``listener`` with each committed batch's events, in commit order."""
         self._listeners.append(listener)
+
+    def add_positioned_listener(self, listener: PositionedListener) -> None:
+        """Call ``listener`` with each committed batch's events and their positions in the
+        store's global commit order, in that order (what the event stream publishes)."""
+        self._positioned.append(listener)
 
     def append(
         self,
@@ -121,8 +128,20 @@ class GroupCommitWriter:
                 listener(committed)
             except Exception:
                 _log.exception("commit listener failed")
+        if self._positioned:
+            self._tell_positioned(getattr(outcomes, "committed", None))
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.settle(outcome)
+
+    def _tell_positioned(self, committed: list[CommittedEvent] | None) -> None:
+        if committed is None:  # a store that does not report positions (a test double)
+            _log.error("the store reported no commit positions: positioned listeners skipped")
+            return
+        for listener in self._positioned:
+            try:
+                listener(committed)
+            except Exception:
+                _log.exception("commit listener failed")
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread."""

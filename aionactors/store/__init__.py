@@ -9,6 +9,7 @@
 from aionactors.core.errors import CorruptHistory, SequenceConflict, StoreError
 from aionactors.store.contract import (
     AppendRequest,
+    BatchOutcomes,
     CommittedEvent,
     EventStore,
     PackageRecord,
@@ -24,6 +25,7 @@ from aionactors.store.urls import DEFAULT_URL, open_store
 __all__ = [
     "DEFAULT_URL",
     "AppendRequest",
+    "BatchOutcomes",
     "CommittedEvent",
     "CorruptHistory",
     "EventStore",

@@ -488,6 +488,66 @@ class EventStoreConformance:
         assert store.read_committed(positions[-1]) == []
         assert b.seq == 2
 
+    def in_namespace(
+        self, store: EventStore, workflow_id: str, namespace: str, workflow_type: str = "demo"
+    ) -> HistoryBuilder:
+        builder = HistoryBuilder(workflow_id)
+        attributes = {NAMESPACE_ATTRIBUTE: StringValue(data=namespace)}
+        events = [
+            builder.started(workflow_type=workflow_type),
+            builder.make(SearchAttributesUpdated, attributes=attributes),
+        ]
+        append_all(store, builder, events)
+        return builder
+
+    def test_a_grouped_append_tells_each_committed_events_position(self, store: EventStore) -> None:
+        a, b = HistoryBuilder("a"), HistoryBuilder("b")
+        a1, b1, a2 = a.started(), b.started(), a.signal()
+        outcomes = store.append_batch(
+            TOKEN,
+            [
+                AppendRequest("a", [a1], 0),
+                AppendRequest("b", [b1], 0),
+                AppendRequest("b", [HistoryBuilder("b").started()], 0),  # a conflict
+                AppendRequest("a", [a2], 1),
+            ],
+        )
+        assert [o is None for o in outcomes] == [True, True, False, True]
+        committed = store.read_committed(0)
+        assert outcomes.committed == committed  # commit order, the positions reads give
+        assert {c.event for c in committed} == {a1, b1, a2}
+        assert store.append_batch(TOKEN, []).committed == []
+
+    def test_history_reads_carry_positions(self, store: EventStore) -> None:
+        a = self.started_workflow(store, "a", "x")
+        self.started_workflow(store, "b")
+        append_all(store, a, [a.signal()])
+        by_event = {(c.event.workflow_id, c.event.seq): c for c in store.read_committed(0)}
+        positioned = store.read_history_positioned("a", 2)
+        assert positioned == [by_event[("a", 2)], by_event[("a", 3)]]
+        assert [c.event for c in store.read_history_positioned("a", 1)] == store.read_history("a")
+        assert store.read_history_positioned("a", 4) == []
+        assert store.read_history_positioned("missing", 1) == []
+
+    def test_committed_reads_narrow_to_a_namespace_and_type(self, store: EventStore) -> None:
+        a = self.in_namespace(store, "a", "tenant-a", "orders")
+        self.in_namespace(store, "b", "tenant-b", "orders")
+        c = self.in_namespace(store, "c", "tenant-a", "billing")
+        schedule = HistoryBuilder("schedule:s")  # no visibility row: in no namespace
+        append_all(store, schedule, [schedule.signal()])
+        append_all(store, a, [a.signal()])
+        append_all(store, c, [c.signal()])
+        everything = store.read_committed(0)
+        tenant_a = [e for e in everything if e.event.workflow_id in ("a", "c")]
+        assert store.read_committed_in("tenant-a", 0) == tenant_a
+        assert store.read_committed_in("tenant-a", 0, workflow_type="orders") == [
+            e for e in tenant_a if e.event.workflow_id == "a"
+        ]
+        after = tenant_a[2].position
+        assert store.read_committed_in("tenant-a", after, limit=2) == tenant_a[3:5]
+        assert store.read_committed_in("tenant-a", everything[-1].position) == []
+        assert store.read_committed_in("nobody", 0) == []
+
     def test_activity_failure_and_search_attributes_survive_storage(
         self, store: EventStore
     ) -> None:

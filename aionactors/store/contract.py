@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,6 +74,19 @@ class CommittedEvent:
 
     position: int
     event: Event
+
+
+class BatchOutcomes(list[SequenceConflict | None]):
+    """One outcome per request of a grouped append (None = committed), and in
+    ``committed`` the committed events with their positions, in commit order."""
+
+    def __init__(
+        self,
+        outcomes: Iterable[SequenceConflict | None] = (),
+        committed: Iterable[CommittedEvent] = (),
+    ) -> None:
+        super().__init__(outcomes)
+        self.committed = list(committed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +149,24 @@ class EventStore(ABC):
         if outcome is not None:
             raise outcome
 
-    def append_batch(
-        self, token: WriteToken, requests: Sequence[AppendRequest]
-    ) -> list[SequenceConflict | None]:
+    def append_batch(self, token: WriteToken, requests: Sequence[AppendRequest]) -> BatchOutcomes:
         """Group commit: apply many workflows' appends in as few transactions as possible.
 
         Each request succeeds or fails on its own head check; the outcome list is in
         request order (None = committed). Requests for the same workflow apply in order.
+        Its ``committed`` tells where each committed event landed in the global commit
+        order (what stream positions are made of).
         """
         if not isinstance(token, WriteToken):
             raise StoreError("append needs the recorder's WriteToken")
         for request in requests:
             validate_request(request)
         if not requests:
-            return []
+            return BatchOutcomes()
         return self._append_batch(list(requests))
 
     @abstractmethod
-    def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]: ...
+    def _append_batch(self, requests: list[AppendRequest]) -> BatchOutcomes: ...
 
     # ---- history reads ----------------------------------------------------------------
     def read_history(self, workflow_id: str) -> list[Event]:
@@ -168,6 +181,10 @@ class EventStore(ABC):
     @abstractmethod
     def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
         """Events with seq >= from_seq (an indexed range read); beyond head is empty."""
+
+    @abstractmethod
+    def read_history_positioned(self, workflow_id: str, from_seq: int) -> list[CommittedEvent]:
+        """:meth:`read_history_from` with each event's position in the global commit order."""
 
     @abstractmethod
     def head_seq(self, workflow_id: str) -> int:
@@ -297,6 +314,17 @@ class EventStore(ABC):
     @abstractmethod
     def read_committed(self, after_position: int, limit: int = 1000) -> list[CommittedEvent]:
         """Events committed after a position, in commit order (for followers and projections)."""
+
+    @abstractmethod
+    def read_committed_in(
+        self,
+        namespace: str,
+        after_position: int,
+        limit: int = 1000,
+        workflow_type: str | None = None,
+    ) -> list[CommittedEvent]:
+        """:meth:`read_committed` narrowed to the workflows of one namespace (and type) as
+        their visibility rows name them; other histories (schedules') have none."""
 
     @abstractmethod
     def head_position(self) -> int:

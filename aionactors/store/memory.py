@@ -14,6 +14,7 @@ from aionactors.core.status import WorkflowStatus
 from aionactors.core.visibility import WorkflowFilter, WorkflowSummary, apply_events, sort_key
 from aionactors.store.contract import (
     AppendRequest,
+    BatchOutcomes,
     CommittedEvent,
     EventStore,
     PackageRecord,
@@ -31,6 +32,8 @@ class InMemoryStore(EventStore):
         self._histories: dict[str, list[Event]] = {}
         self._summaries: dict[str, WorkflowSummary] = {}
         self._log: list[Event] = []
+        """Every committed event; an event's position is its index + 1."""
+        self._positions: dict[str, list[int]] = {}
         self._timers: dict[tuple[str, str], TimerEntry] = {}
         self._packages: dict[str, PackageRecord] = {}
         self._routes: dict[str, str] = {}
@@ -52,9 +55,10 @@ class InMemoryStore(EventStore):
             else:
                 self._wake.discard(workflow_id)
 
-    def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]:
+    def _append_batch(self, requests: list[AppendRequest]) -> BatchOutcomes:
         outcomes: list[SequenceConflict | None] = []
         committed: list[AppendRequest] = []
+        positioned: list[CommittedEvent] = []
         with self._lock:
             for request in requests:
                 head = len(self._histories.get(request.workflow_id, ()))
@@ -64,6 +68,10 @@ class InMemoryStore(EventStore):
                     continue
                 if request.events:
                     self._histories.setdefault(request.workflow_id, []).extend(request.events)
+                first = len(self._log) + 1
+                positions = range(first, first + len(request.events))
+                self._positions.setdefault(request.workflow_id, []).extend(positions)
+                positioned.extend(map(CommittedEvent, positions, request.events))
                 self._log.extend(request.events)
                 summary = apply_events(self._summaries.get(request.workflow_id), request.events)
                 if summary is not None:
@@ -71,12 +79,19 @@ class InMemoryStore(EventStore):
                 committed.append(request)
                 outcomes.append(None)
             self._apply_indexes(index_changes(committed))
-        return outcomes
+        return BatchOutcomes(outcomes, positioned)
 
     def read_history_from(self, workflow_id: str, from_seq: int) -> list[Event]:
         with self._lock:
             history = self._histories.get(workflow_id, [])
             return history[max(from_seq, 1) - 1 :]
+
+    def read_history_positioned(self, workflow_id: str, from_seq: int) -> list[CommittedEvent]:
+        start = max(from_seq, 1) - 1
+        with self._lock:
+            events = self._histories.get(workflow_id, [])[start:]
+            positions = self._positions.get(workflow_id, [])[start:]
+        return list(map(CommittedEvent, positions, events))
 
     def head_seq(self, workflow_id: str) -> int:
         with self._lock:
@@ -164,6 +179,27 @@ class InMemoryStore(EventStore):
         return [
             CommittedEvent(position=after_position + i + 1, event=e) for i, e in enumerate(window)
         ]
+
+    def read_committed_in(
+        self,
+        namespace: str,
+        after_position: int,
+        limit: int = 1000,
+        workflow_type: str | None = None,
+    ) -> list[CommittedEvent]:
+        found: list[CommittedEvent] = []
+        with self._lock:
+            for index in range(max(after_position, 0), len(self._log)):
+                event = self._log[index]
+                summary = self._summaries.get(event.workflow_id)
+                if summary is None or summary.namespace != namespace:
+                    continue
+                if workflow_type is not None and summary.workflow_type != workflow_type:
+                    continue
+                found.append(CommittedEvent(index + 1, event))
+                if len(found) == limit:
+                    break
+        return found
 
     def head_position(self) -> int:
         with self._lock:

@@ -27,6 +27,7 @@ class PostgresStore(SqlEventStore):
 
     placeholder: ClassVar[str] = "%s"
     blob_type: ClassVar[str] = "BYTEA"
+    position_column: ClassVar[str] = "notification_id"
 
     def __init__(
         self, dsn: str, *, schema: str = "", pool_size: int = 4, lock_timeout: float = 10.0
@@ -82,8 +83,10 @@ class PostgresStore(SqlEventStore):
         self._pg_recorder._lock_table(cursor)
         self._pg_recorder._notify_channel(cursor)
 
-    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
+    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> list[int]:
+        # The recorder's insert ends in RETURNING notification_id, under the table lock.
         self._pg_recorder._insert_stored_events(cursor, stored)
+        return [int(row["notification_id"]) for row in cursor.fetchall()]
 
     def close(self) -> None:
         self._datastore.close()

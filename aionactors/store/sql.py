@@ -33,6 +33,7 @@ from aionactors.core.timestamps import from_micros, to_micros
 from aionactors.core.visibility import WorkflowFilter, WorkflowSummary, apply_events
 from aionactors.store.contract import (
     AppendRequest,
+    BatchOutcomes,
     CommittedEvent,
     EventStore,
     PackageRecord,
@@ -108,6 +109,8 @@ class SqlEventStore(EventStore):
 
     placeholder: ClassVar[str] = "?"
     blob_type: ClassVar[str] = "BLOB"
+    position_column: ClassVar[str] = "rowid"
+    """The events table's column of eventsourcing notification ids (the commit order)."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self._recorder = recorder
@@ -140,8 +143,8 @@ class SqlEventStore(EventStore):
         """A cursor inside one transaction (committed on success if ``commit``)."""
 
     @abstractmethod
-    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
-        """Insert events inside the open transaction."""
+    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> list[int]:
+        """Insert events inside the open transaction; their notification ids, in order."""
 
     def _lock_for_append(self, cursor: Any) -> None:
         """Serialise appenders before the head checks (no-op where the driver already does)."""
@@ -196,7 +199,7 @@ class SqlEventStore(EventStore):
             )
 
     # ---- appends --------------------------------------------------------------------
-    def _append_batch(self, requests: list[AppendRequest]) -> list[SequenceConflict | None]:
+    def _append_batch(self, requests: list[AppendRequest]) -> BatchOutcomes:
         try:
             with storage_errors("appending events"), self._transaction(commit=True) as cursor:
                 return self._apply_batch(cursor, requests)
@@ -206,17 +209,16 @@ class SqlEventStore(EventStore):
         # Another writer (process or node) won a race on some (workflow, seq): retry
         # each request alone so that only the losers fail.
         if len(requests) > 1:
-            return [self._append_batch([request])[0] for request in requests]
-        request = requests[0]
-        return [
-            SequenceConflict(
-                request.workflow_id, request.expected_seq, self.head_seq(request.workflow_id)
+            alone = [self._append_batch([request]) for request in requests]
+            return BatchOutcomes(
+                [result[0] for result in alone],
+                [event for result in alone for event in result.committed],
             )
-        ]
+        request = requests[0]
+        head = self.head_seq(request.workflow_id)
+        return BatchOutcomes([SequenceConflict(request.workflow_id, request.expected_seq, head)])
 
-    def _apply_batch(
-        self, cursor: Any, requests: list[AppendRequest]
-    ) -> list[SequenceConflict | None]:
+    def _apply_batch(self, cursor: Any, requests: list[AppendRequest]) -> BatchOutcomes:
         # A handful of statements per batch, however many workflows it holds: every
         # statement releases the GIL, and under load getting it back is what costs.
         self._lock_for_append(cursor)
@@ -246,8 +248,7 @@ class SqlEventStore(EventStore):
             for events in accepted.values()
             for e in events
         ]
-        if stored:
-            self._insert_stored(cursor, stored)
+        positions = self._insert_stored(cursor, stored) if stored else []
         visible = {
             workflow_id: events
             for workflow_id, events in accepted.items()
@@ -256,7 +257,8 @@ class SqlEventStore(EventStore):
         if visible:
             self._update_visibility(cursor, visible)
         self._update_indexes(cursor, index_changes(committed))
-        return outcomes
+        in_commit_order = [e for events in accepted.values() for e in events]
+        return BatchOutcomes(outcomes, _positioned(positions, in_commit_order))
 
     def _update_indexes(self, cursor: Any, changes: IndexChanges) -> None:
         """Timer rows and the wake index, in the append's transaction (``store.indexes``)."""
@@ -347,6 +349,21 @@ class SqlEventStore(EventStore):
         with storage_errors(f"reading history of {workflow_id!r}"):
             rows = self._recorder.select_events(workflow_id, gt=max(from_seq, 1) - 1)
         return [_to_event(workflow_id, row.originator_version, row.state) for row in rows]
+
+    def read_history_positioned(self, workflow_id: str, from_seq: int) -> list[CommittedEvent]:
+        rows = self._fetchall(
+            f"SELECT {self.position_column} AS position, originator_version, state"
+            f" FROM {EVENTS_TABLE} WHERE originator_id = ? AND originator_version >= ?"
+            " ORDER BY originator_version",
+            (workflow_id, max(from_seq, 1)),
+        )
+        return [
+            CommittedEvent(
+                int(row["position"]),
+                _to_event(workflow_id, int(row["originator_version"]), bytes(row["state"])),
+            )
+            for row in rows
+        ]
 
     def read_histories(self, workflow_ids: Sequence[str]) -> dict[str, list[Event]]:
         histories: dict[str, list[Event]] = {workflow_id: [] for workflow_id in workflow_ids}
@@ -528,6 +545,34 @@ class SqlEventStore(EventStore):
             for row in rows
         ]
 
+    def read_committed_in(
+        self,
+        namespace: str,
+        after_position: int,
+        limit: int = 1000,
+        workflow_type: str | None = None,
+    ) -> list[CommittedEvent]:
+        position = f"e.{self.position_column}"
+        sql = (
+            f"SELECT {position} AS position, e.originator_id, e.originator_version, e.state"
+            f" FROM {EVENTS_TABLE} e JOIN aion_visibility v ON v.workflow_id = e.originator_id"
+            f" WHERE v.namespace = ? AND {position} > ?"
+        )
+        params: list[Any] = [namespace, after_position]
+        if workflow_type is not None:
+            sql += " AND v.workflow_type = ?"
+            params.append(workflow_type)
+        rows = self._fetchall(f"{sql} ORDER BY {position} LIMIT ?", [*params, limit])
+        return [
+            CommittedEvent(
+                int(row["position"]),
+                _to_event(
+                    str(row["originator_id"]), int(row["originator_version"]), bytes(row["state"])
+                ),
+            )
+            for row in rows
+        ]
+
     def head_position(self) -> int:
         with storage_errors("reading the commit log head"):
             return int(self._recorder.max_notification_id() or 0)
@@ -558,6 +603,13 @@ def _column_conditions(flt: WorkflowFilter) -> tuple[list[str], list[Any]]:
             where.append(clause)
             params.append(to_micros(bound))
     return where, params
+
+
+def _positioned(positions: list[int], events: list[Event]) -> list[CommittedEvent]:
+    """Events in insert order with the ids their insert returned, sorted into commit order."""
+    if len(positions) != len(events):
+        raise StoreError(f"the insert returned {len(positions)} ids for {len(events)} events")
+    return sorted(map(CommittedEvent, positions, events), key=lambda c: c.position)
 
 
 def _to_event(workflow_id: str, seq: int, state: bytes) -> Event:

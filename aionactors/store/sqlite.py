@@ -51,12 +51,17 @@ class SQLiteStore(SqlEventStore):
                     raise StoreUnavailable(f"reading failed, store unavailable: {exc}") from exc
                 raise StoreError(f"reading failed: {exc}") from exc
 
-    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> None:
+    def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> list[int]:
         # One executemany (the recorder's own statement) instead of a call per event.
         statement = self._recorder.insert_events_statement  # type: ignore[attr-defined]
         cursor.executemany(
             statement, [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored]
         )
+        # The transaction holds the write lock from its first insert, and a rowid table
+        # numbers new rows max(rowid) + 1: these rows got the last len(stored) ids.
+        cursor.execute(f"SELECT MAX(rowid) FROM {EVENTS_TABLE}")
+        last = int(cursor.fetchone()[0])
+        return list(range(last - len(stored) + 1, last + 1))
 
     def close(self) -> None:
         self._datastore.close()

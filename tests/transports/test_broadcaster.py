@@ -139,3 +139,31 @@ async def test_closing_ends_subscriptions_and_refuses_new_ones(engine) -> None:
     with pytest.raises(Unavailable):
         broadcaster.subscribe(loop, everything, bound=10)
     await engine.start_workflow_async("collector")  # publishing after close is a no-op
+
+
+async def test_a_buffer_is_bounded_in_bytes_as_well(engine, broadcaster) -> None:
+    loop = asyncio.get_running_loop()
+    subscription = broadcaster.subscribe(loop, everything, bound=1000, bound_bytes=1)
+    probe = broadcaster.subscribe(loop, everything, bound=1000)
+    handle = await engine.start_workflow_async("collector")  # one batch of 2: taken whole
+    await engine.signal_async(handle.workflow_id, "note", 1)  # 2 frames' bytes unread: cut
+    await collect(probe, 3)
+    assert [p.event.seq for p in await collect(subscription, 2)] == [1, 2]
+    with pytest.raises(Lagged, match="bytes unread"):
+        await asyncio.wait_for(subscription.get(), 10)
+
+
+async def test_subscriptions_that_share_a_key_are_filtered_once(engine, broadcaster) -> None:
+    calls: list[int] = []
+
+    def counted(published: Published) -> bool:
+        calls.append(published.position)
+        return True
+
+    loop = asyncio.get_running_loop()
+    shared = [broadcaster.subscribe(loop, counted, bound=100, key="one") for _ in range(50)]
+    await engine.start_workflow_async("collector")
+    batches = [await asyncio.wait_for(s.get_many(), 10) for s in shared]
+    assert len(calls) == 2  # once per event, not once per subscriber
+    assert all([p.event.seq for p in batch] == [1, 2] for batch in batches)
+    assert len({id(p) for batch in batches for p in batch}) == 2  # the same frames, shared

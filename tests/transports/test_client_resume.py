@@ -65,3 +65,40 @@ async def test_client_errors_carry_the_envelope(tmp_path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(20)
+
+
+async def test_a_namespace_watch_resumes_by_position_across_a_restart(tmp_path) -> None:
+    port = free_port()
+    db = tmp_path / "positions.db"
+    server, url = start_server(db, port)
+    client = AionClient(url, reconnect_attempts=50)
+    try:
+        for _ in range(2):
+            await client.start("collector")
+        frames: list[dict] = []
+        enough = asyncio.Event()
+
+        async def consume() -> None:  # ONE watch, across the outage
+            async for frame in client.watch_namespace(from_position=1):
+                frames.append(frame)
+                if len(frames) in (4, 8):  # two starts, then two more after the restart
+                    enough.set()
+
+        watching = asyncio.create_task(consume())
+        await asyncio.wait_for(enough.wait(), 20)
+        enough.clear()
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        server, _ = start_server(db, port)
+        for _ in range(2):
+            await client.start("collector")
+        await asyncio.wait_for(enough.wait(), 30)
+        watching.cancel()
+        positions = [frame["position"] for frame in frames]
+        assert positions == sorted(set(positions))  # in commit order, no repeats
+        seqs = [(frame["event"]["workflow_id"], frame["event"]["seq"]) for frame in frames]
+        assert len(set(seqs)) == 8 and all(seq in (1, 2) for _, seq in seqs)
+    finally:
+        await client.close()
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
