@@ -1,5 +1,5 @@
 // The console shell: routes (#/workflows, #/workflow/ID, #/schedules, #/packages, #/workers,
-// #/health), the namespace selector limited to the caller's grant, and the settings button.
+// #/cluster, #/health), the namespace selector limited to the caller's grant, and the settings button.
 
 import { Api } from "./api.js";
 import { clear, el, tickRelativeTimes } from "./dom.js";
@@ -9,6 +9,7 @@ import { renderSchedules } from "./schedules.js";
 import { identityText, openSettings } from "./settings_panel.js";
 import { grantOf, loadSettings, pickNamespace, saveNamespace, savedNamespace } from "./settings.js";
 import { renderWorkers } from "./workers.js";
+import { renderCluster } from "./cluster.js";
 import { renderWorkflow } from "./workflow.js";
 import { renderWorkflows } from "./workflows.js";
 
@@ -92,6 +93,7 @@ function render() {
   else if (route.view === "health") cleanup = renderHealth(main, ctx);
   else if (route.view === "packages") cleanup = renderPackages(main, ctx);
   else if (route.view === "workers") cleanup = renderWorkers(main, ctx);
+  else if (route.view === "cluster") cleanup = renderCluster(main, ctx);
   else cleanup = renderWorkflows(main, ctx, route.params);
 }
 
