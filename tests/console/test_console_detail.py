@@ -62,12 +62,25 @@ def test_detail_shows_summary_and_history_and_follows_it_live(
 
 def test_history_resumes_after_the_stream_drops(open_page, server, namespace):
     workflow_id = server.start(namespace, "collector")
-    page = open_workflow(open_page, namespace, workflow_id)
+    watched = open_page(namespace)
+    page = watched.page
+    described: list[str] = []
+    page.on("requestfinished", lambda r: described.append(r.url) if "/describe" in r.url else None)
+    watched.open(f"#/workflow/{workflow_id}")
+    expect(page.locator(".live-indicator")).to_have_text("live")
+    # The page describes the workflow twice on opening (before and after reading its history):
+    # going offline before the second is done would fail it and log a console error.
+    for _ in range(200):
+        if len(described) >= 2:
+            break
+        page.wait_for_timeout(50)
+    assert len(described) >= 2, described
     page.context.set_offline(True)  # drops the socket; the page reconnects with resume_from_seq
     for i in range(2):
         server.signal(namespace, workflow_id, "note", i)
     page.context.set_offline(False)
-    expect(events(page, "SignalReceived")).to_have_count(2)
+    # Reconnects back off (0.5, 1, 2, 5 s...): a slow machine may see the 5 s step.
+    expect(events(page, "SignalReceived")).to_have_count(2, timeout=15_000)
     seqs = page.locator(".timeline li").evaluate_all("items => items.map(i => +i.dataset.seq)")
     assert seqs == list(range(1, len(seqs) + 1))
 
