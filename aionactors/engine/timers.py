@@ -43,7 +43,7 @@ class TimerService:
             with self._lock:
                 current = self._armed.get(entry.workflow_id, {}).get(entry.timer_id)
             if current is None or current[1] != entry.fire_at:
-                self._arm(entry.workflow_id, entry.timer_id, entry.fire_at)
+                self.arm(entry.workflow_id, entry.timer_id, entry.fire_at)
                 armed += 1
         with self._lock:
             previous, self._next_load = self._next_load, None
@@ -59,15 +59,7 @@ class TimerService:
     def schedule(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
         """Persist the row, then arm it (for a timer whose row its event did not write)."""
         self._store.schedule_timer(workflow_id, timer_id, fire_at)
-        self._arm(workflow_id, timer_id, fire_at)
-
-    def arm(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
-        """Arm a timer whose row was written with its TimerStarted (``store.indexes``)."""
-        self._arm(workflow_id, timer_id, fire_at)
-
-    def disarm(self, workflow_id: str, timer_id: TimerId) -> None:
-        """Forget an armed timer whose row its TimerFired or TimerCancelled removes."""
-        self._disarm(workflow_id, timer_id)
+        self.arm(workflow_id, timer_id, fire_at)
 
     def ensure(
         self, workflow_id: str, timer_id: TimerId, fire_at: datetime, *, persist: bool
@@ -82,19 +74,22 @@ class TimerService:
         if persist:
             self.schedule(workflow_id, timer_id, fire_at)
         else:
-            self._arm(workflow_id, timer_id, fire_at)
+            self.arm(workflow_id, timer_id, fire_at)
 
     def cancel(self, workflow_id: str, timer_id: TimerId) -> None:
         """Disarm and delete the row (one no event will settle)."""
-        self._disarm(workflow_id, timer_id)
+        self.disarm(workflow_id, timer_id)
         self._store.cancel_timer(workflow_id, timer_id)
 
-    def cancel_all(self, workflow_id: str) -> None:
+    def cancel_all(self, workflow_id: str, *, rows: bool) -> None:
+        """Disarm every timer of a workflow; ``rows`` deletes their rows too (a run's end
+        already removed them in its append: nothing to delete then)."""
         with self._lock:
             armed = self._armed.pop(workflow_id, {})
         for timer_id, (handle, _) in armed.items():
             handle.cancel()
-            self._store.cancel_timer(workflow_id, timer_id)
+            if rows:
+                self._store.cancel_timer(workflow_id, timer_id)
 
     def disarm_where(self, predicate: Callable[[str], bool]) -> int:
         """Disarm the timers of matching workflows, leaving their rows for whoever runs
@@ -111,7 +106,10 @@ class TimerService:
         with self._lock:
             return sum(len(timers) for timers in self._armed.values())
 
-    def _arm(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+    def arm(self, workflow_id: str, timer_id: TimerId, fire_at: datetime) -> None:
+        """Arm a timer in memory only: its row was written with its TimerStarted
+        (``store.indexes``)."""
+
         def fire() -> None:
             with self._lock:
                 if self._closed:
@@ -136,7 +134,9 @@ class TimerService:
         if previous is not None:
             previous[0].cancel()
 
-    def _disarm(self, workflow_id: str, timer_id: TimerId) -> None:
+    def disarm(self, workflow_id: str, timer_id: TimerId) -> None:
+        """Forget an armed timer, leaving its row (its TimerFired or TimerCancelled removes
+        it)."""
         with self._lock:
             timers = self._armed.get(workflow_id)
             entry = timers.pop(timer_id, None) if timers else None

@@ -346,7 +346,7 @@ class WorkflowActor(PooledActor):
             return  # already requested: the code is handling it
         specs: list[EventSpec] = [(ev.WorkflowCancelRequested, {"reason": reason})]
         recorded = self.recorder_().record([*specs, *teardown_events(driver)])
-        self._stop_work()
+        self._stop_work(ended=False)  # still running (compensating): delete the rows here
 
         def compensate() -> None:  # the code sees CancelledError and may compensate
             for event in recorded:
@@ -562,10 +562,13 @@ class WorkflowActor(PooledActor):
             self.driver.close()
         self._after_code_ended()
 
-    def _stop_work(self) -> None:
-        """Stop the run's activities and timers (their outcomes are no longer wanted)."""
+    def _stop_work(self, *, ended: bool = True) -> None:
+        """Stop the run's activities and timers (their outcomes are no longer wanted).
+
+        ``ended``: the run's end is recorded, and its append removed the timer rows.
+        """
         self.rt.executor.cancel_workflow(self.workflow_id)
-        self.rt.timers.cancel_all(self.workflow_id)
+        self.rt.timers.cancel_all(self.workflow_id, rows=not ended)
         self._held.clear()
 
     def _after_code_ended(self) -> None:
