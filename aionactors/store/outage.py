@@ -60,13 +60,13 @@ _NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 def probe_write(store: EventStore) -> None:
     """Raise unless the store commits a write (readiness).
 
-    A SQL store commits what an append needs, its lock and a row (see
+    A SQL store commits what an append needs, its lock and an append-sized row (see
     ``SqlEventStore.probe_write``). Others answer a read and arm and cancel a timer row of
     their own: no workflow has that id and the time is far off, so nothing ever fires it,
     and the row is gone again at once."""
     probe = getattr(store, "probe_write", None)
     if probe is not None:
-        probe(_PROBE_ID, _PROBE_TIMER)
+        probe()
         return
     store.head_position()
     store.schedule_timer(_PROBE_ID, _PROBE_TIMER, _NEVER)

@@ -172,19 +172,13 @@ class SqlEventStore(EventStore):
         with storage_errors(action), self._transaction(commit=True) as cursor:
             self._execute(cursor, sql, params)
 
-    def probe_write(self, workflow_id: str, timer_id: TimerId) -> None:
+    def probe_write(self) -> None:
         """Readiness: commit what an append needs (its lock, bounded by the write timeout,
-        then a written row), leaving nothing behind: the row is deleted in the same commit."""
+        then a row as big as a real append, so a store with room for a tiny row but not for
+        an append, a nearly full disk, is not ready), leaving nothing behind: the row is
+        deleted in the same commit."""
         with storage_errors("probing a write"), self._transaction(commit=True) as cursor:
             self._lock_for_append(cursor)
-            self._execute(
-                cursor,
-                "INSERT INTO aion_timers (workflow_id, timer_id, fire_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (workflow_id, timer_id) DO NOTHING",
-                (workflow_id, str(timer_id), 0),
-            )
-            # As big as a real append, so that a store with room for a tiny row but not
-            # for an append (a nearly full disk) is not ready.
             self._execute(
                 cursor,
                 "INSERT INTO aion_meta (key, value) VALUES (?, ?)"
@@ -192,11 +186,6 @@ class SqlEventStore(EventStore):
                 (_PROBE_KEY, "x" * _PROBE_BYTES),
             )
             self._execute(cursor, "DELETE FROM aion_meta WHERE key = ?", (_PROBE_KEY,))
-            self._execute(
-                cursor,
-                "DELETE FROM aion_timers WHERE workflow_id = ? AND timer_id = ?",
-                (workflow_id, str(timer_id)),
-            )
 
     # ---- appends --------------------------------------------------------------------
     def _append_batch(self, requests: list[AppendRequest]) -> BatchOutcomes:

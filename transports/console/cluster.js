@@ -2,8 +2,8 @@
 // node answered. Off-cluster the server is one node owning the one shard. Polled: leases move
 // without events. Cluster membership is not namespaced, so nothing here is another tenant's.
 
-import { clear, el, errorBox, mono, timeEl } from "./dom.js";
-import { POLL_MS } from "./workers.js";
+import { el, mono, timeEl } from "./dom.js";
+import { renderPolled } from "./polled.js";
 
 function shardText(shards, total) {
   if (!shards.length) return el("span", { class: "muted" }, "none");
@@ -28,40 +28,16 @@ function nodeTable(reply) {
 }
 
 export function renderCluster(main, ctx) {
-  const live = el("span", { class: "live-indicator", dataset: { state: "connecting" } },
-    "connecting");
-  const count = el("span", { class: "count", "aria-live": "polite" });
-  const refresh = el("button", { type: "button", class: "button" }, "Refresh");
-  const body = el("section", { class: "card", "aria-labelledby": "nodes-title" },
-    el("h2", { id: "nodes-title" }, "Nodes"), el("p", { class: "muted" }, "Loading…"));
-  clear(main, el("div", { class: "page-head" }, el("h1", {}, "Cluster"), count, live, refresh),
-    body);
-  let closed = false;
-  let timer = null;
-
-  async function load() {
-    clearTimeout(timer);
-    const reply = await ctx.api.get("/cluster");
-    if (closed) return;
-    if (!reply.ok) {
-      live.dataset.state = "error";
-      live.textContent = "refused";
-      clear(body, el("h2", { id: "nodes-title" }, "Nodes"), errorBox(reply, "Reading the cluster"));
-    } else {
-      const nodes = reply.body.nodes.length;
-      live.dataset.state = "live";
-      live.textContent = `refreshed every ${POLL_MS / 1000} s`;
-      count.textContent = `${nodes} node${nodes === 1 ? "" : "s"}, ${reply.body.shard_count}`
-        + ` shard${reply.body.shard_count === 1 ? "" : "s"}`;
-      clear(body, el("h2", { id: "nodes-title" }, "Nodes"), nodeTable(reply.body));
-    }
-    timer = setTimeout(load, POLL_MS);
-  }
-
-  refresh.addEventListener("click", load);
-  load();
-  return () => {
-    closed = true;
-    clearTimeout(timer);
-  };
+  return renderPolled(main, {
+    title: "Cluster",
+    cards: [{ id: "nodes-title", heading: "Nodes" }],
+    request: () => ctx.api.get("/cluster"),
+    failure: "Reading the cluster",
+    show: (body, fill) => {
+      fill(0, nodeTable(body));
+      const nodes = body.nodes.length;
+      const shards = body.shard_count;
+      return `${nodes} node${nodes === 1 ? "" : "s"}, ${shards} shard${shards === 1 ? "" : "s"}`;
+    },
+  });
 }

@@ -1,9 +1,8 @@
 // Remote workers of the namespace (GET /workers?namespace=NS): task queues with their backlog
 // and slots, and every connected worker. Polled, since workers come and go without events.
 
-import { clear, el, errorBox, mono, timeEl } from "./dom.js";
-
-export const POLL_MS = 2000;
+import { el, mono, timeEl } from "./dom.js";
+import { renderPolled } from "./polled.js";
 
 function typeList(types) {
   return types.length
@@ -66,50 +65,19 @@ function workerTable(workers) {
 }
 
 export function renderWorkers(main, ctx) {
-  const live = el("span", { class: "live-indicator", dataset: { state: "connecting" } },
-    "connecting");
-  const count = el("span", { class: "count", "aria-live": "polite" });
-  const refresh = el("button", { type: "button", class: "button" }, "Refresh");
-  const queues = el("section", { class: "card", "aria-labelledby": "queues-title" },
-    el("h2", { id: "queues-title" }, "Task queues"), el("p", { class: "muted" }, "Loading…"));
-  const list = el("section", { class: "card", "aria-labelledby": "workers-title" },
-    el("h2", { id: "workers-title" }, "Connected workers"));
-  clear(main, el("div", { class: "page-head" }, el("h1", {}, "Workers"), count, live, refresh),
-    queues, list);
-  let closed = false;
-  let timer = null;
-  let loading = false;
-
-  async function load() {
-    if (loading) return;
-    loading = true;
-    clearTimeout(timer);
-    const reply = await ctx.api.get("/workers", { namespace: ctx.namespace });
-    loading = false;
-    if (closed) return;
-    if (!reply.ok) {
-      live.dataset.state = "error";
-      live.textContent = "refused";
-      clear(queues, el("h2", { id: "queues-title" }, "Task queues"),
-        errorBox(reply, "Listing workers"));
-    } else {
+  return renderPolled(main, {
+    title: "Workers",
+    cards: [{ id: "queues-title", heading: "Task queues" },
+      { id: "workers-title", heading: "Connected workers" }],
+    request: () => ctx.api.get("/workers", { namespace: ctx.namespace }),
+    failure: "Listing workers",
+    show: (body, fill) => {
       // The server scopes the reply to the namespace; never show anything else if it did not.
-      const workers = reply.body.workers.filter((w) => w.namespace === ctx.namespace);
-      const backlog = reply.body.backlog.filter((b) => b.namespace === ctx.namespace);
-      live.dataset.state = "live";
-      live.textContent = `refreshed every ${POLL_MS / 1000} s`;
-      count.textContent = `${workers.length} worker${workers.length === 1 ? "" : "s"}`;
-      clear(queues, el("h2", { id: "queues-title" }, "Task queues"),
-        queueTable(queueRows(workers, backlog)));
-      clear(list, el("h2", { id: "workers-title" }, "Connected workers"), workerTable(workers));
-    }
-    timer = setTimeout(load, POLL_MS);
-  }
-
-  refresh.addEventListener("click", load);
-  load();
-  return () => {
-    closed = true;
-    clearTimeout(timer);
-  };
+      const workers = body.workers.filter((w) => w.namespace === ctx.namespace);
+      const backlog = body.backlog.filter((b) => b.namespace === ctx.namespace);
+      fill(0, queueTable(queueRows(workers, backlog)));
+      fill(1, workerTable(workers));
+      return `${workers.length} worker${workers.length === 1 ? "" : "s"}`;
+    },
+  });
 }
