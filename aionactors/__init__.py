@@ -26,6 +26,7 @@ from aionactors.core.search import (  # search-attribute predicates and values
     LessThan,
     StringValue,
 )
+from aionactors.core.workflow_keys import workflow_key
 from aionactors.engine import (
     DeployOutcome,
     Engine,
@@ -93,4 +94,5 @@ __all__ = [  # noqa: RUF022 - the search names kept in one block for an easy mer
     "open_store",
     "packages",
     "workflow",
+    "workflow_key",
 ]

@@ -45,9 +45,13 @@ class EngineAccess:
         return await asyncio.to_thread(self.engine.store.head_position)
 
     async def owned(self, identity: Identity, namespace: str, workflow_id: str) -> WorkflowSummary:
-        """The workflow's summary if the caller may see it in ``namespace``."""
+        """The workflow's summary if the caller may see it in ``namespace``.
+
+        Ids are per namespace: the summary's ``workflow_id`` is the engine's key, which
+        every later engine call of the request uses.
+        """
         identity.require(namespace)
-        summary = await self.summary(workflow_id)
+        summary = await asyncio.to_thread(self.engine.find_in, namespace, workflow_id)
         if summary is None or summary.namespace != namespace:
             raise WorkflowNotFound(workflow_id)
         return summary

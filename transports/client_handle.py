@@ -1,10 +1,10 @@
 """A handle on one workflow of a server: what ``AionClient.get_handle`` returns.
 
-    async with AionClient("http://127.0.0.1:8080") as client:
-        handle = client.get_handle("order-42")
-        await handle.signal("approve", {})
-        print(await handle.update("add_line", {"sku": "a"}))
-        print(await handle.result())
+async with AionClient("http://127.0.0.1:8080") as client:
+    handle = client.get_handle("order-42")
+    await handle.signal("approve", {})
+    print(await handle.update("add_line", {"sku": "a"}))
+    print(await handle.result())
 """
 
 from __future__ import annotations

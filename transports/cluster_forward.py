@@ -31,6 +31,8 @@ from aiohttp import web
 from aionactors.cluster import ClusterNode, LeaseLost, NotOwner
 from aionactors.core import Unavailable
 from aionactors.core.ids import new_id
+from aionactors.core.search import DEFAULT_NAMESPACE
+from aionactors.core.workflow_keys import peer_key
 from transports.errors import Handler
 
 _log = logging.getLogger("aionactors.cluster")
@@ -173,21 +175,30 @@ def _is_object(raw: bytes) -> bool:
 
 
 def _workflow_id(raw: bytes) -> str | None:
+    """The engine key the body names (ids are per namespace), None if it names none."""
     body = _parsed(raw)
     workflow_id = body.get("workflow_id") if isinstance(body, dict) else None
-    return workflow_id if isinstance(workflow_id, str) and workflow_id else None
+    if not isinstance(workflow_id, str) or not workflow_id:
+        return None
+    return peer_key(_namespace(body), workflow_id)
+
+
+def _namespace(body: dict[str, Any]) -> str:
+    namespace = body.get("namespace", DEFAULT_NAMESPACE)
+    return namespace if isinstance(namespace, str) else DEFAULT_NAMESPACE
 
 
 def _with_new_id(node: ClusterNode, raw: bytes) -> tuple[str, bytes]:
     """A fresh workflow id, in a shard this node owns when it owns any, and the body with it."""
+    body = _parsed(raw)
+    namespace = _namespace(body)
     candidate = new_id()
     for _ in range(_ID_ATTEMPTS):
-        if node.leases.owns(candidate):
+        if node.leases.owns(peer_key(namespace, candidate)):
             break
         candidate = new_id()
-    body = _parsed(raw)
     body["workflow_id"] = candidate
-    return candidate, json.dumps(body).encode()
+    return peer_key(namespace, candidate), json.dumps(body).encode()
 
 
 def _error_type(body: bytes) -> str | None:

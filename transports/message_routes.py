@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from aiohttp import web
 
 from aionactors import UpdateFailed
-from aionactors.core import AlreadyExists, Unavailable
+from aionactors.core import Unavailable
+from aionactors.core.workflow_keys import public_id
 from transports import message_models as mm
 from transports.parsing import read_body
 from transports.routes import _search_attributes
@@ -22,7 +24,7 @@ async def update_workflow(request: web.Request) -> web.Response:
     await state.access.require_run(summary, body.run_id, latest=True)
     try:
         result = await state.engine.update_async(
-            body.workflow_id,
+            summary.workflow_id,
             body.update_name,
             *body.args,
             run_id=body.run_id,
@@ -37,9 +39,7 @@ async def signal_with_start(request: web.Request) -> web.Response:
     body = await read_body(request, mm.SignalWithStartRequest)
     state = state_of(request)
     identity_of(request).require(body.namespace)
-    existing = await state.access.summary(body.workflow_id)
-    if existing is not None and existing.namespace != body.namespace:
-        raise AlreadyExists(f"workflow id {body.workflow_id!r} is taken")  # as a start says
+    existing = await asyncio.to_thread(state.engine.find_in, body.namespace, body.workflow_id)
     running = existing is not None and not existing.status.is_terminal
     if not running and (state.draining or state.engine.draining):
         raise Unavailable("the server is draining: new starts are refused")
@@ -55,7 +55,11 @@ async def signal_with_start(request: web.Request) -> web.Response:
     )
     state.metrics.durable_ack.observe(time.perf_counter() - started, operation="signal_with_start")
     return web.json_response(
-        {"workflow_id": handle.workflow_id, "run_id": handle.run_id, "started": handle.started}
+        {
+            "workflow_id": public_id(handle.workflow_id),  # ids are per namespace
+            "run_id": handle.run_id,
+            "started": handle.started,
+        }
     )
 
 

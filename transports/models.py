@@ -30,8 +30,23 @@ def _status_name(value: Any) -> Any:
     return value
 
 
-Namespace = Annotated[str, Field(min_length=1, max_length=255, description="defaults to default")]
-WorkflowIdField = Annotated[str, Field(min_length=1, max_length=WORKFLOW_ID_MAX)]
+_NO_UNIT_SEPARATOR = r"^[^\x1f]*$"
+"""U+001F separates a namespace from an id in the engine's keys: never part of either."""
+Namespace = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=255, pattern=_NO_UNIT_SEPARATOR, description="defaults to default"
+    ),
+]
+WorkflowIdField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=WORKFLOW_ID_MAX,
+        pattern=_NO_UNIT_SEPARATOR,
+        description="unique within its namespace (each namespace has its own ids)",
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 StatusField = Annotated[WorkflowStatus, BeforeValidator(_status_name)]
 
@@ -275,5 +290,3 @@ class StreamFrame(Reply):
 
 class StreamErrorFrame(Reply):
     error: ErrorBody
-
-

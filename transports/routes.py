@@ -15,7 +15,6 @@ from aiohttp import web
 
 from aionactors import QueryFailed, UnknownQuery
 from aionactors.core import (
-    AlreadyExists,
     InvalidInput,
     NotRunning,
     Unavailable,
@@ -23,7 +22,12 @@ from aionactors.core import (
     event_dict,
 )
 from aionactors.core.errors import QueryTimeout
-from aionactors.core.search import SEARCH_ATTRIBUTES_ADAPTER, TASK_QUEUE_ATTRIBUTE
+from aionactors.core.search import (
+    DEFAULT_NAMESPACE,
+    SEARCH_ATTRIBUTES_ADAPTER,
+    TASK_QUEUE_ATTRIBUTE,
+)
+from aionactors.core.workflow_keys import public_id, public_json
 from transports import models as m
 from transports.parsing import read_body, read_query
 from transports.results import workflow_result
@@ -32,8 +36,9 @@ from transports.state import Handler, RouteSpec, identity_of, state_of
 _OWNED_ERRORS = ("invalid_input", "namespace_denied", "not_found")
 
 
-def _ok(body: dict[str, Any] | list[Any]) -> web.Response:
-    return web.json_response(body)
+def _ok(body: dict[str, Any] | list[Any], namespace: str = DEFAULT_NAMESPACE) -> web.Response:
+    """A 200 reply; outside the default namespace, workflow keys are shown as ids."""
+    return web.json_response(body if namespace == DEFAULT_NAMESPACE else public_json(body))
 
 
 async def start_workflow(request: web.Request) -> web.Response:
@@ -42,12 +47,7 @@ async def start_workflow(request: web.Request) -> web.Response:
     identity_of(request).require(body.namespace)
     if state.draining or state.engine.draining:
         raise Unavailable("the server is draining: new starts are refused")
-    if body.workflow_id is not None:
-        existing = await state.access.summary(body.workflow_id)
-        if existing is not None and existing.namespace != body.namespace:
-            # A finished id may be started again, but never into another tenant's history.
-            raise AlreadyExists(f"workflow id {body.workflow_id!r} is taken")
-    started = time.perf_counter()
+    started = time.perf_counter()  # ids are per namespace: no other tenant's id matters
     handle = await state.engine.start_workflow_async(
         body.workflow_type,
         body.input,
@@ -56,7 +56,7 @@ async def start_workflow(request: web.Request) -> web.Response:
         search_attributes=_search_attributes(body),
     )
     state.metrics.durable_ack.observe(time.perf_counter() - started, operation="start")
-    return _ok({"workflow_id": handle.workflow_id, "run_id": handle.run_id})
+    return _ok({"workflow_id": public_id(handle.workflow_id), "run_id": handle.run_id})
 
 
 def _search_attributes(body: m.StartRequest) -> dict[str, Any] | None:
@@ -78,7 +78,7 @@ async def signal_workflow(request: web.Request) -> web.Response:
     summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
     await state.access.require_run(summary, body.run_id, latest=True)
     started = time.perf_counter()
-    await state.engine.signal_async(body.workflow_id, body.signal_name, body.payload)
+    await state.engine.signal_async(summary.workflow_id, body.signal_name, body.payload)
     state.metrics.durable_ack.observe(time.perf_counter() - started, operation="signal")
     return _ok({})
 
@@ -89,7 +89,7 @@ async def query_workflow(request: web.Request) -> web.Response:
     summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
     try:
         await state.access.require_run(summary, body.run_id, latest=True)
-        result = await state.engine.query_async(body.workflow_id, body.query_name, *body.args)
+        result = await state.engine.query_async(summary.workflow_id, body.query_name, *body.args)
     except (UnknownQuery, QueryFailed, NotRunning) as exc:
         return _ok({"error": exc.to_wire()})
     except pykka.Timeout:
@@ -105,7 +105,7 @@ async def cancel_workflow(request: web.Request, *, terminate: bool = False) -> w
     summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
     await state.access.require_run(summary, body.run_id, latest=True)
     started = time.perf_counter()
-    await state.engine.cancel_async(body.workflow_id, body.reason, terminate=terminate)
+    await state.engine.cancel_async(summary.workflow_id, body.reason, terminate=terminate)
     operation = "terminate" if terminate else "cancel"
     state.metrics.durable_ack.observe(time.perf_counter() - started, operation=operation)
     return _ok({})
@@ -120,7 +120,7 @@ async def workflow_result_route(request: web.Request) -> web.Response:
     body = await read_body(request, m.ResultRequest)
     state = state_of(request)
     summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
-    return _ok(await workflow_result(state, summary, body.run_id, body.wait_ms))
+    return _ok(await workflow_result(state, summary, body.run_id, body.wait_ms), body.namespace)
 
 
 async def describe_workflow(request: web.Request) -> web.Response:
@@ -128,21 +128,21 @@ async def describe_workflow(request: web.Request) -> web.Response:
     state = state_of(request)
     summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
     await state.access.require_run(summary, body.run_id, latest=False)
-    description = await state.engine.describe_async(body.workflow_id)
+    description = await state.engine.describe_async(summary.workflow_id)
     reply = description.model_dump(mode="json")
     if body.include_history:
         reply["history"] = [
             event_dict(e) for e in await state.engine.history_async(summary.workflow_id)
         ]
-    return _ok(reply)
+    return _ok(reply, body.namespace)
 
 
 async def workflow_history(request: web.Request) -> web.Response:
     body = await read_body(request, m.HistoryRequest)
     state = state_of(request)
-    await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
-    events = await state.engine.history_async(body.workflow_id, body.from_seq)
-    head = events[-1].seq if events else await state.access.head_seq(body.workflow_id)
+    summary = await state.access.owned(identity_of(request), body.namespace, body.workflow_id)
+    events = await state.engine.history_async(summary.workflow_id, body.from_seq)
+    head = events[-1].seq if events else await state.access.head_seq(summary.workflow_id)
     page = events[: body.limit]
     more = len(events) > body.limit
     return _ok(
@@ -150,7 +150,8 @@ async def workflow_history(request: web.Request) -> web.Response:
             "events": [event_dict(e) for e in page],
             "next_from_seq": page[-1].seq + 1 if more else None,
             "head_seq": head,
-        }
+        },
+        body.namespace,
     )
 
 
@@ -168,7 +169,7 @@ async def _list(request: web.Request, flt: m.ListRequest) -> web.Response:
     state = state_of(request)
     identity_of(request).require(flt.namespace)
     page = await state.engine.list_workflows_async(**_filter_fields(flt, paged=True))
-    return _ok(page.model_dump(mode="json"))
+    return _ok(page.model_dump(mode="json"), flt.namespace)
 
 
 async def list_workflows_post(request: web.Request) -> web.Response:
@@ -197,14 +198,15 @@ def lifecycle_handler(action: str) -> Handler:
         summary = await state.access.owned(identity, body.namespace, body.workflow_id)
         await state.access.require_run(summary, body.run_id, latest=True)
         engine: Any = state.engine
+        key = summary.workflow_id
         if action == "pause":
-            reply = await engine.pause_async(body.workflow_id, body.reason, identity.subject)
+            reply = await engine.pause_async(key, body.reason, identity.subject)
         elif action == "resume":
-            reply = await engine.resume_async(body.workflow_id, identity.subject)
+            reply = await engine.resume_async(key, identity.subject)
         else:
-            reply = await engine.reopen_async(body.workflow_id)
+            reply = await engine.reopen_async(key)
         return _ok(
-            {"workflow_id": reply["workflow_id"], "run_id": reply["run_id"],
+            {"workflow_id": public_id(reply["workflow_id"]), "run_id": reply["run_id"],
              "status": reply["status"]}
         )  # fmt: skip
 

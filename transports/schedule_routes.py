@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aionactors.core import ScheduleNotFound
 from aionactors.core.schedules import ScheduleConfig
+from aionactors.core.workflow_keys import public_json
 from aionactors.schedule import Schedules, ScheduleState
 from transports.models import EmptyResponse, Reply
 from transports.parsing import read_body, read_query
@@ -71,24 +72,28 @@ async def _owned(request: web.Request) -> str:
     return (await _owned_state(request)).schedule_id
 
 
+def _wire(state: ScheduleState) -> dict[str, Any]:
+    """A schedule's state as the wire shows it: its runs by their ids in its namespace."""
+    wire: dict[str, Any] = public_json(state.model_dump(mode="json"))
+    return wire
+
+
 def _state(state: ScheduleState) -> web.Response:
-    return web.json_response({"state": state.model_dump(mode="json")})
+    return web.json_response({"state": _wire(state)})
 
 
 async def create_schedule(request: web.Request) -> web.Response:
     body = await read_body(request, ScheduleCreateRequest)
     identity_of(request).require(body.namespace)
     state = await _schedules(request).create_async(_config(body), body.schedule_id)
-    return web.json_response(
-        {"schedule_id": state.schedule_id, "state": state.model_dump(mode="json")}
-    )
+    return web.json_response({"schedule_id": state.schedule_id, "state": _wire(state)})
 
 
 async def list_schedules(request: web.Request) -> web.Response:
     namespace = read_query(request, NamespaceQuery).namespace
     identity_of(request).require(namespace)
     states = await _schedules(request).list_async(namespace)
-    return web.json_response({"schedules": [s.model_dump(mode="json") for s in states]})
+    return web.json_response({"schedules": [_wire(s) for s in states]})
 
 
 async def get_schedule(request: web.Request) -> web.Response:

@@ -241,13 +241,14 @@ class _Session:
     async def _per_workflow(self, spec: m.PerWorkflow) -> None:
         namespace, workflow_id = spec.namespace, spec.workflow_id
         self.identity.require(namespace)
-        subscription = self._attach(  # attach first: nothing committed from now on is missed
-            lambda p: p.event.workflow_id == workflow_id and p.namespace == namespace,
-            "per_workflow",
-            workflow_id,
-        )
         summary = await self.state.access.owned(self.identity, namespace, workflow_id)
-        head = await self.state.access.head_seq(workflow_id)
+        key = summary.workflow_id  # the engine's key: ids are per namespace
+        subscription = self._attach(  # attach first: nothing committed from now on is missed
+            lambda p: p.event.workflow_id == key and p.namespace == namespace,
+            "per_workflow",
+            key,
+        )
+        head = await self.state.access.head_seq(key)
         cursor = spec.resume_from_seq
         if cursor is None:
             last = head
@@ -259,7 +260,7 @@ class _Session:
                 f"(the largest valid cursor is {head + 1})"
             )
         else:
-            history = await self.state.access.history_positioned(workflow_id, cursor)
+            history = await self.state.access.history_positioned(key, cursor)
             last = cursor - 1
             for start in range(0, len(history), REPLAY_PAGE):
                 page = history[start : start + REPLAY_PAGE]

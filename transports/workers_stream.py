@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from aionactors.core import InvalidInput
 from aionactors.core.errors import AionError, NamespaceDenied
 from aionactors.core.payload import ActivityError, ActivityErrorKind
+from aionactors.core.workflow_keys import public_id
 from aionactors.engine.clock import Cancellable, Clock
 from aionactors.engine.task_queues import RemoteTask, TaskQueues
 from transports.errors import describe_validation_error
@@ -219,7 +220,7 @@ class WorkerHub:
             "task_id": remote.task_id,
             "namespace": task.namespace,
             "task_queue": task.task_queue,
-            "workflow_id": task.workflow_id,
+            "workflow_id": public_id(task.workflow_id),  # the id in its namespace
             "run_id": task.run_id,
             "activity_id": task.activity_id,
             "activity_type": task.activity_type,

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from aionactors import tracing
 from aionactors.core.payload import ActivityError, ActivityErrorKind
+from aionactors.core.workflow_keys import public_id
 from aionactors.engine.clock import Cancellable, Clock
 from aionactors.engine.workers import WorkerPool
 from aionactors.workflow.activity import (
@@ -51,7 +52,8 @@ def _traced(task: ActivityTask) -> contextlib.AbstractContextManager[None]:
     return tracing.span(
         f"activity {task.activity_type}",
         carrier=task.trace_context,
-        attributes={"workflow.id": task.workflow_id, "workflow.run_id": task.run_id,
+        attributes={"workflow.id": public_id(task.workflow_id), "workflow.run_id": task.run_id,
+                    "workflow.namespace": task.namespace,
                     "activity.id": task.activity_id, "activity.attempt": task.attempt},
     )  # fmt: skip
 
@@ -201,6 +203,7 @@ class _Attempt:
         self.last_heartbeat = now
         self.running = True
         shared = {name: getattr(self.task, name) for name in _SHARED_WITH_INFO}
+        shared["workflow_id"] = public_id(self.task.workflow_id)  # the id in its namespace
         self._info = ActivityInfo(**shared, scheduled_time=self.scheduled_time, started_time=now)
 
     def stop(self) -> None:

@@ -48,10 +48,12 @@ from aionactors.core.events import (
     Event,
     SearchAttributesUpdated,
     WorkflowStarted,
+    event_dict,
     event_json,
 )
-from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
+from aionactors.core.search import DEFAULT_NAMESPACE, NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.visibility import WorkflowSummary
+from aionactors.core.workflow_keys import public_json
 from aionactors.engine import oplog
 from aionactors.store.contract import CommittedEvent
 from supervision import ChildSpec, Restart, Supervisor
@@ -85,11 +87,11 @@ class Published:
         """The stream's event frame (UTF-8 JSON), serialised once and shared by every
         subscriber."""
         namespace = json.dumps(self.namespace).encode()
-        return b'{"namespace":%s,"position":%d,"event":%s}' % (
-            namespace,
-            self.position,
-            event_json(self.event),
-        )
+        if self.namespace in (None, DEFAULT_NAMESPACE):
+            event = event_json(self.event)
+        else:  # ids are per namespace: a subscriber sees ids, not the engine's keys
+            event = json.dumps(public_json(event_dict(self.event))).encode()
+        return b'{"namespace":%s,"position":%d,"event":%s}' % (namespace, self.position, event)
 
 
 class _EngineLike(Protocol):

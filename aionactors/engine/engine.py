@@ -45,6 +45,7 @@ from aionactors.core.visibility import (
     WorkflowPage,
     WorkflowSummary,
 )
+from aionactors.core.workflow_keys import legacy_key, public_id, workflow_key
 from aionactors.engine import messages as msg
 from aionactors.engine import oplog
 from aionactors.engine.activities import ActivityExecutor, ActivityOutcome
@@ -378,6 +379,8 @@ class Engine(WorkflowInteractions):
                 f"workflow_id must be 1 to {WORKFLOW_ID_MAX_LENGTH} characters,"
                 f" got {len(workflow_id)}"
             )
+        workflow_id = workflow_key(namespace, workflow_id)  # ids are per namespace
+        self._refuse_legacy_holder(namespace, workflow_id)
         attributes = start_attributes(
             namespace, search_attributes or {}, self.schema, package_version
         )
@@ -412,6 +415,16 @@ class Engine(WorkflowInteractions):
             self.runtime.read_ahead[workflow_id] = events
         self.residency.ref_for(workflow_id)
         return WorkflowHandle(workflow_id, run_id, engine=self, workflow_type=workflow_type)
+
+    def _refuse_legacy_holder(self, namespace: str, key: str) -> None:
+        """A store from before per-namespace ids may run this id of ``namespace`` under
+        its bare id: one id names one running workflow per namespace, old or new."""
+        bare = legacy_key(namespace, public_id(key))
+        if bare is None:
+            return
+        held = self.store.get_summary(bare)
+        if held is not None and held.namespace == namespace and not held.status.is_terminal:
+            raise AlreadyExists(f"workflow {bare!r} is already running")
 
     def _reusable_run(self, workflow_id: str, namespace: str) -> str:
         """The finished run a new start of ``workflow_id`` follows; refuses a live or foreign id."""

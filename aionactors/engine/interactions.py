@@ -10,10 +10,11 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aionactors.core.async_twin import AsyncTwin
-from aionactors.core.errors import AlreadyExists, InvalidInput, NotRunning
+from aionactors.core.errors import AlreadyExists, InvalidInput, NotRunning, WorkflowNotFound
 from aionactors.core.ids import new_id
 from aionactors.core.status import current_lease_terminal, run_segment
 from aionactors.core.visibility import WorkflowSummary
+from aionactors.core.workflow_keys import legacy_key, workflow_key
 from aionactors.engine import messages as msg
 from aionactors.engine.models import WorkflowHandle
 from aionactors.engine.outcomes import outcome_of
@@ -123,12 +124,12 @@ class WorkflowInteractions:
         payload = _json_or_invalid(payload, f"payload of signal {signal_name!r}")
         check_signal_payload(self.registry, workflow_type, signal_name, payload)
         for _ in range(_SIGNAL_WITH_START_ATTEMPTS):
-            summary = self.store.get_summary(workflow_id)
+            summary = self.find_in(namespace, workflow_id)
             if summary is not None and summary.namespace != namespace:
-                raise AlreadyExists(f"workflow id {workflow_id!r} is taken in another namespace")
+                raise AlreadyExists(f"workflow id {workflow_id!r} is taken")  # a legacy holder
             if summary is not None and not summary.status.is_terminal:
                 try:
-                    self.signal(workflow_id, signal_name, payload)
+                    self.signal(summary.workflow_id, signal_name, payload)
                 except NotRunning:
                     continue  # it ended meanwhile: start a new run
                 return self._handle(summary, started=False)
@@ -147,10 +148,38 @@ class WorkflowInteractions:
             return handle
         raise AlreadyExists(f"workflow {workflow_id!r} kept changing; signal_with_start gave up")
 
+    def find_in(self: Engine, namespace: str, workflow_id: str) -> WorkflowSummary | None:
+        """The summary of ``workflow_id`` in ``namespace`` (its ``workflow_id`` is the key).
+
+        Looks under the bare id too when the namespaced key is unknown: a store from
+        before per-namespace ids kept every namespace's workflows there.
+        """
+        summary = self.store.get_summary(workflow_key(namespace, workflow_id))
+        bare = legacy_key(namespace, workflow_id)
+        if summary is None and bare is not None:
+            held = self.store.get_summary(bare)
+            if held is not None and held.namespace == namespace:
+                return held
+        return summary
+
     def get_handle(
-        self: Engine, workflow_id: str, run_id: str | None = None, *, result_type: Any = None
+        self: Engine,
+        workflow_id: str,
+        run_id: str | None = None,
+        *,
+        result_type: Any = None,
+        namespace: str | None = None,
     ) -> WorkflowHandle:
-        """A handle on an existing workflow (WorkflowNotFound otherwise); see WorkflowHandle."""
+        """A handle on an existing workflow (WorkflowNotFound otherwise); see WorkflowHandle.
+
+        ``workflow_id`` is the engine's key (a handle's ``workflow_id``), or, with
+        ``namespace``, the id within that namespace.
+        """
+        if namespace is not None:
+            found = self.find_in(namespace, workflow_id)
+            if found is None:
+                raise WorkflowNotFound(workflow_id)
+            workflow_id = found.workflow_id
         summary = self._require(workflow_id)
         if run_id is not None:
             runs = {run.run_id for run in self.store.read_run_chain(workflow_id)}

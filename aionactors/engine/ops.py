@@ -23,6 +23,7 @@ from aionactors.core.errors import AionError, AlreadyExists, NotFound, NotRunnin
 from aionactors.core.events import Event
 from aionactors.core.payload import WorkflowError
 from aionactors.core.status import FINAL_EVENT_TYPES, current_lease_terminal
+from aionactors.core.workflow_keys import peer_key, public_id
 from aionactors.engine import messages as msg
 from aionactors.workflow.commands import ParentClosePolicy, StartChild
 from aionactors.workflow.errors import WorkflowAlreadyStarted
@@ -60,7 +61,7 @@ class EngineOps:
         self._engine.packages.child_recorded(version)
         carrier = tracing.current_carrier()  # the parent's "child start" span, if traced
         self._submit(
-            command.child_workflow_id,
+            peer_key(namespace, command.child_workflow_id),
             self._ensure_child,
             parent_id,
             namespace,
@@ -109,10 +110,11 @@ class EngineOps:
         self, parent_id: str, namespace: str, command: StartChild, version: str | None
     ) -> None:
         engine, child_id = self._engine, command.child_workflow_id
+        child_key = peer_key(namespace, child_id)  # the code names it in its namespace
         for _ in range(_START_ATTEMPTS):  # a start lost to a concurrent one looks again
-            summary = engine.store.get_summary(child_id)
+            summary = engine.store.get_summary(child_key)
             if summary is not None and summary.parent == parent_id:
-                self._report_if_ended(parent_id, child_id)  # ours: started before
+                self._report_if_ended(parent_id, child_key)  # ours: started before
                 return
             if summary is not None and not summary.status.is_terminal:
                 self._refuse_child(
@@ -142,10 +144,10 @@ class EngineOps:
                 return
         self._refuse_child(parent_id, child_id, f"workflow id {child_id!r} is being started")
 
-    def _report_if_ended(self, parent_id: str, child_id: str) -> None:
-        terminal = current_lease_terminal(self._engine.store.read_history(child_id))
+    def _report_if_ended(self, parent_id: str, child_key: str) -> None:
+        terminal = current_lease_terminal(self._engine.store.read_history(child_key))
         if terminal is not None and terminal.type in FINAL_EVENT_TYPES:
-            self._engine.tell(parent_id, msg.ChildDone.of(child_id, terminal))
+            self._engine.tell(parent_id, msg.ChildDone.of(public_id(child_key), terminal))
 
     def _refuse_child(self, parent_id: str, child_id: str, message: str) -> None:
         error = WorkflowError(message=message, type=WorkflowAlreadyStarted.ERROR_TYPE)
@@ -180,7 +182,7 @@ class EngineOps:
         while (ending := self._endings.get()) is not None:
             event, parent = ending
             try:
-                self._engine.tell(parent, msg.ChildDone.of(event.workflow_id, event))
+                self._engine.tell(parent, msg.ChildDone.of(public_id(event.workflow_id), event))
             except Exception:
                 _log.exception("could not tell the parent of %s that it ended", event.workflow_id)
 

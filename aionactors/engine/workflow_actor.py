@@ -36,6 +36,7 @@ from aionactors.core.payload import ActivityError, ActivityErrorKind, WorkflowEr
 from aionactors.core.search import DEFAULT_NAMESPACE, BoolValue, SearchAttributes, namespace_of
 from aionactors.core.status import WorkflowStatus, last_run_segment, status_from_events
 from aionactors.core.visibility import attributes_of
+from aionactors.core.workflow_keys import peer_key, public_id
 from aionactors.engine import messages as msg
 from aionactors.engine import oplog
 from aionactors.engine.activities import (
@@ -286,12 +287,21 @@ class WorkflowActor(PooledActor):
                 return
             raise  # the append itself failed: nothing is durable and the caller hears why
 
+    def _sibling(self, workflow_id: str) -> str:
+        """The key of a workflow this code names (a child, a signal target): ours is its
+        namespace."""
+        return peer_key(self.namespace, workflow_id)
+
     def _span(self, name: str) -> contextlib.AbstractContextManager[None]:
         """A span in this run's trace (tracing.py); none when the run is not traced."""
         carrier = self.driver.started.trace_context if self.driver is not None else None
         if carrier is None:
             return contextlib.nullcontext()
-        return tracing.span(name, carrier=carrier, attributes={"workflow.id": self.workflow_id})
+        attributes = {
+            "workflow.id": public_id(self.workflow_id),
+            "workflow.namespace": self.namespace,
+        }
+        return tracing.span(name, carrier=carrier, attributes=attributes)
 
     def _on_update(self, update: msg.RunUpdate) -> None:
         driver = self._live()
@@ -519,9 +529,9 @@ class WorkflowActor(PooledActor):
                 with self._span(f"child start {command.workflow_type}"):
                     self.rt.ops.ensure_child(self.workflow_id, self.namespace, command, version)
             case RequestCancelChild(child_workflow_id=child):
-                self.rt.ops.close_child(child, ParentClosePolicy.REQUEST_CANCEL)
+                self.rt.ops.close_child(self._sibling(child), ParentClosePolicy.REQUEST_CANCEL)
             case SignalExternal(target_workflow_id=target, name=name, payload=payload):
-                self.rt.ops.send_signal(target, name, payload)
+                self.rt.ops.send_signal(self._sibling(target), name, payload)
             case ContinueAsNew():
                 self._stop_work()  # the successor run starts clean; children carry on
             case CompleteWorkflow() | FailWorkflow() | CancelWorkflow():
@@ -594,7 +604,7 @@ class WorkflowActor(PooledActor):
             if child.recorded and not child.settled:
                 policy = child.command.parent_close_policy
                 if policy != ParentClosePolicy.ABANDON:
-                    self.rt.ops.close_child(child.command.child_workflow_id, policy)
+                    self.rt.ops.close_child(self._sibling(child.command.child_workflow_id), policy)
 
     def recorder_(self) -> Recorder:
         assert self.recorder is not None

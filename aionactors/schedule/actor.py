@@ -40,6 +40,7 @@ from aionactors.core.schedules import (
     SkipReason,
     TriggerCause,
 )
+from aionactors.core.workflow_keys import peer_key
 from aionactors.schedule import messages as msg
 from aionactors.schedule.directory import Directory
 from aionactors.schedule.history import ScheduleLog
@@ -203,7 +204,7 @@ class ScheduleActor(pykka.ThreadingActor):
                 self._disarm()
                 return None
             case msg.TriggerNow(overlap_policy=policy):
-                wid = manual_workflow_id(self.schedule_id, self.log.next_seq)
+                wid = self._run_key(manual_workflow_id(self.schedule_id, self.log.next_seq))
                 try:
                     self._fire(self.rt.seams.timer.now(), TriggerCause.MANUAL, wid, policy)
                 except _Halt:
@@ -245,9 +246,15 @@ class ScheduleActor(pykka.ThreadingActor):
             return
         if upcoming[0] + jitter(self.schedule_id, upcoming[0], spec) > now:
             return
-        run = self.rt.seams.starter.find(tick_workflow_id(self.schedule_id, upcoming[0]))
+        run = self.rt.seams.starter.find(
+            self._run_key(tick_workflow_id(self.schedule_id, upcoming[0]))
+        )
         if run is not None:
             self._record_started(run, upcoming[0], cause)
+
+    def _run_key(self, workflow_id: str) -> str:
+        """The engine key of a run this schedule names: it runs in the schedule's namespace."""
+        return peer_key(self._config.namespace, workflow_id)
 
     def _fire(
         self,
@@ -257,7 +264,7 @@ class ScheduleActor(pykka.ThreadingActor):
         overlap: OverlapPolicy | None = None,
     ) -> Outcome:
         """One tick under the overlap policy; raises _Halt if the engine refuses starts."""
-        wid = workflow_id or tick_workflow_id(self.schedule_id, fire_at)
+        wid = workflow_id or self._run_key(tick_workflow_id(self.schedule_id, fire_at))
         existing = self.rt.seams.starter.find(wid) if self._may_exist(fire_at, cause) else None
         if existing is not None:
             if cause is TriggerCause.BACKFILL:

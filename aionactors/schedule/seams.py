@@ -18,6 +18,7 @@ from aionactors.core.events import Event
 from aionactors.core.schedules import ScheduleConfig
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, SearchAttributes, StringValue
 from aionactors.core.visibility import WorkflowSummary
+from aionactors.core.workflow_keys import public_id
 from aionactors.schedule.state import HISTORY_PREFIX
 
 SCHEDULE_ID_ATTRIBUTE = "aion.schedule_id"
@@ -146,7 +147,7 @@ class _EngineStarter:
             handle = self._engine.start_workflow(
                 config.workflow_type,
                 config.input,
-                workflow_id=workflow_id,
+                workflow_id=public_id(workflow_id),  # the key, as the schedule names runs
                 namespace=config.namespace,
                 search_attributes=attributes,
             )

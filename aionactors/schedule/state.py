@@ -26,6 +26,7 @@ from aionactors.core.schedules import (
 )
 from aionactors.core.search import SearchAttributes
 from aionactors.core.timestamps import UtcDatetime
+from aionactors.core.workflow_keys import public_id
 
 HISTORY_PREFIX = "schedule:"
 SCHEDULE_ID_MAX_LENGTH = 128
@@ -60,7 +61,7 @@ def manual_workflow_id(schedule_id: str, seq: int) -> str:
 
 def schedule_of(workflow_id: str) -> str | None:
     """The schedule id a triggered run's id starts with, if it has that shape."""
-    schedule_id, sep, _ = workflow_id.partition("/")
+    schedule_id, sep, _ = public_id(workflow_id).partition("/")
     return schedule_id if sep else None
 
 

@@ -24,6 +24,7 @@ from aionactors.core.errors import InvalidInput
 from aionactors.core.ids import TimerId
 from aionactors.core.payload import ActivityErrorKind, WorkflowError
 from aionactors.core.search import SearchAttributes, SearchAttributeSchema
+from aionactors.core.workflow_keys import public_id
 from aionactors.workflow import updates
 from aionactors.workflow.commands import (
     ActivityOptions,
@@ -137,13 +138,14 @@ class WorkflowDriver:
         return list(self._unmatched)
 
     def info(self) -> WorkflowInfo:
+        parent = self.started.parent_workflow_id
         return WorkflowInfo(
-            workflow_id=self.started.workflow_id,
+            workflow_id=public_id(self.started.workflow_id),  # as code names workflows
             run_id=self.started.run_id,
             workflow_type=self.started.workflow_type,
             namespace=self.namespace,
             started_at=self.started.recorded_at,
-            parent_workflow_id=self.started.parent_workflow_id,
+            parent_workflow_id=parent and public_id(parent),
             is_replaying=self.replaying,
         )
 

@@ -150,12 +150,14 @@ def test_result_timeout_and_cancel(engine, watch) -> None:
 
 
 def test_namespaces_and_search_attributes_are_recorded_at_start(engine, watch) -> None:
-    engine.start_workflow(
+    handle = engine.start_workflow(
         w.Parked, workflow_id="ns", namespace="tenant-a", search_attributes={"priority": 3}
     )
-    summary = engine.describe("ns").summary
+    summary = engine.describe(handle.workflow_id).summary
     assert summary.namespace == "tenant-a"
     assert summary.search_attributes["priority"].data == 3
-    assert [s.workflow_id for s in engine.list_workflows(namespace="tenant-a").workflows] == ["ns"]
+    listed = engine.list_workflows(namespace="tenant-a").workflows
+    assert [s.workflow_id for s in listed] == [handle.workflow_id]
+    assert engine.get_handle("ns", namespace="tenant-a") == handle
     with pytest.raises(InvalidInput):
         engine.start_workflow(w.Parked, search_attributes={"aion.namespace": "spoof"})

@@ -173,21 +173,23 @@ def test_sweep_start_failure_without_a_successor_fails_the_engine_build(tmp_path
 def test_visibility_of_thousands_agrees_with_a_replay_of_their_histories(tmp_path) -> None:
     clock = ManualClock()
     with lifecycle_engine(tmp_path / "vis.db", clock) as engine:
-        for index in range(1500):
+        keys = [
             engine.start_workflow(
                 lw.Tagger if index % 3 else lw.Booking,
                 index if index % 3 else f"b{index}",
                 workflow_id=f"v-{index:04d}",
                 namespace="tenant-a" if index % 2 else "tenant-b",
-            )
+            ).workflow_id
+            for index in range(1500)
+        ]
         for index in range(0, 1500, 7):
             if index % 3:
-                engine.signal(f"v-{index:04d}", "set_tier", "gold")
+                engine.signal(keys[index], "set_tier", "gold")
         for index in range(0, 1500, 7):
             if index % 3:
-                engine.result(f"v-{index:04d}", timeout=30)
+                engine.result(keys[index], timeout=30)
         for index in range(0, 1500, 3):
-            engine.result(f"v-{index:04d}", timeout=30)
+            engine.result(keys[index], timeout=30)
         store = engine.store
         ids = store.list_workflow_ids()
         assert len(ids) == 1500

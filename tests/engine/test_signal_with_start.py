@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aionactors import Engine
-from aionactors.core.errors import AlreadyExists, InvalidInput
+from aionactors.core.errors import InvalidInput
 from aionactors.engine.clock import ManualClock
 from aionactors.store import SQLiteStore
 from tests.engine import typed_workflows as t
@@ -78,18 +78,16 @@ def test_typed_signal_with_start_and_its_refusals(engine: Engine) -> None:
     assert engine.summary("ti-bad") is None and engine.summary("tc-bad") is None
 
 
-def test_an_id_running_in_another_namespace_is_refused(engine: Engine) -> None:
-    engine.start_workflow(t.Inbox, 5, workflow_id="shared", namespace="tenant-a")
-    CommitWatch(engine).has("shared", "SearchAttributesUpdated")
-    head = engine.head_seq("shared")
-    with pytest.raises(AlreadyExists, match="taken in another namespace"):
-        engine.signal_with_start(t.Inbox, "shared", "message", 1, input=1, namespace="tenant-b")
-    assert engine.head_seq("shared") == head
-    engine.cancel("shared")  # finished: still not another namespace's to start again
-    head = engine.head_seq("shared")
-    with pytest.raises(AlreadyExists, match="taken in another namespace"):
-        engine.signal_with_start(t.Inbox, "shared", "message", 1, input=1, namespace="tenant-b")
-    assert engine.head_seq("shared") == head
+def test_the_same_id_in_another_namespace_is_another_workflow(engine: Engine) -> None:
+    first = engine.start_workflow(t.Inbox, 5, workflow_id="shared", namespace="tenant-a")
+    CommitWatch(engine).has(first.workflow_id, "SearchAttributesUpdated")
+    head = engine.head_seq(first.workflow_id)
+    other = engine.signal_with_start(t.Inbox, "shared", "message", 1, input=1, namespace="tenant-b")
+    assert other.started and other.workflow_id != first.workflow_id
+    assert other.result(timeout=WAIT) == [1]
+    assert engine.head_seq(first.workflow_id) == head  # tenant-a's run saw nothing
+    again = engine.signal_with_start(t.Inbox, "shared", "message", 2, input=1, namespace="tenant-a")
+    assert not again.started and again.workflow_id == first.workflow_id
 
 
 async def test_signal_with_start_async(engine: Engine) -> None:

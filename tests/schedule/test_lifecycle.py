@@ -14,6 +14,7 @@ from aionactors.core.errors import (
     WorkflowTypeNotFound,
 )
 from aionactors.core.search import StringValue
+from aionactors.core.workflow_keys import workflow_key
 from aionactors.schedule import SCHEDULE_ID_ATTRIBUTE, ScheduleConfig, Schedules, ScheduleSpec
 from aionactors.store import SQLiteStore
 from tests.schedule.support import T0, Harness, at, every
@@ -69,7 +70,10 @@ def test_triggered_runs_carry_namespace_schedule_id_and_attributes(harness: Harn
     assert summary.search_attributes["team"] == StringValue(data="ops")
     assert triggered.triggered_run_id == summary.run_id
     listed = harness.engine.list_workflows(namespace="tenant-a").workflows
-    assert [s.workflow_id for s in listed] == ["attrs/2026-01-01T00:01:00Z"]
+    # ids are per namespace: the engine keys the run by its namespace and id
+    assert [s.workflow_id for s in listed] == [
+        workflow_key("tenant-a", "attrs/2026-01-01T00:01:00Z")
+    ]
 
 
 def test_list_filters_by_namespace_and_orders_by_next_fire(harness: Harness) -> None:

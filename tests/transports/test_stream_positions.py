@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from aionactors import Engine
+from aionactors.core.workflow_keys import public_id
 from aionactors.engine.clock import ManualClock
 from aionactors.store import EventStore, InMemoryStore, SQLiteStore
 from tests.transports import sample_workflows as s
@@ -68,7 +69,7 @@ def committed_in(client: TestClient, namespace: str, after: int = 0) -> list[tup
     """(position, workflow_id, seq) of every stored event of ``namespace`` after ``after``."""
     store = client.server.app[STATE].engine.store
     rows = store.read_committed_in(namespace, after, 100_000)
-    return [(c.position, c.event.workflow_id, c.event.seq) for c in rows]
+    return [(c.position, public_id(c.event.workflow_id), c.event.seq) for c in rows]
 
 
 def key(frame: dict[str, Any]) -> tuple[int, str, int]:

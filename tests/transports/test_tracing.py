@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from aionactors import activity, tracing, workflow
+from aionactors.core.workflow_keys import workflow_key
 from aionactors.engine.clock import ManualClock
 from tests.engine.support import CommitWatch, open_engine
 from tests.transports.api import act, post, result, start
@@ -59,9 +60,10 @@ async def test_one_trace_from_the_http_start_through_the_activity(client, engine
     assert activity.parent.span_id == http.context.span_id
     assert activity.attributes["workflow.id"] == started["workflow_id"]
     assert activity.attributes["activity.attempt"] == 1
+    assert activity.attributes["workflow.namespace"] == TENANT_A
 
     # Durable: the run's trace context is on WorkflowStarted, for a restarted engine to use.
-    first = engine.history(started["workflow_id"])[0]
+    first = engine.history(workflow_key(TENANT_A, started["workflow_id"]))[0]
     assert first.type == "WorkflowStarted"
     assert first.trace_context["traceparent"].split("-")[1] == TRACE_ID
 
