@@ -4,8 +4,10 @@ the store said, nothing acknowledged is lost, nothing is half-written, and servi
 when the fault clears.
 
 The faults are real: another SQLite connection holding ``BEGIN EXCLUSIVE`` (locked), a
-file system that really fills (full: SQLITE_FULL from ENOSPC on a small tmpfs), and a
-PostgreSQL database turned read-only (tests/transports/test_store_faults_postgres.py).
+file system that really fills (full: SQLITE_FULL from ENOSPC on a small tmpfs), database
+files made immutable under the open store (read-only: the kernel refuses the writes, root
+included), and a PostgreSQL database turned read-only
+(tests/transports/test_store_faults_postgres.py).
 """
 
 from __future__ import annotations
@@ -77,6 +79,34 @@ async def test_a_locked_database_is_503_within_the_write_timeout_then_recovers(
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    await ready_again(client)
+    await assert_intact(client, acknowledged=["before"], refused=["during"])
+
+
+@contextlib.contextmanager
+def immutable(*files: Path) -> Iterator[None]:
+    """The files become read-only under the open database, for root too (``chattr +i``:
+    the kernel refuses every write, as on a file system remounted read-only)."""
+    made = subprocess.run(
+        ["chattr", "+i", *map(str, files)], capture_output=True, text=True, check=False
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot make the database immutable ({made.stderr.strip()})")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, files)], check=False)
+
+
+async def test_a_read_only_database_is_503_then_recovers(
+    client: TestClient, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, _, _ = await start(client, "before")
+    assert status == 200
+    wal = db.with_name(db.name + "-wal")  # the shared-memory index stays writable: it is mapped
+    with immutable(db, wal):
+        await assert_refused(client, "during", "disk i/o error", caplog)
+        await assert_not_ready(client, "disk i/o error")
     await ready_again(client)
     await assert_intact(client, acknowledged=["before"], refused=["during"])
 
