@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,11 @@ def serve_role(db: Path, stamps_path: Path) -> None:
     from transports import ServerConfig, create_app
 
     async def main() -> None:
+        config = ServerConfig(outbound_buffer=256)
+        # As `aionactors serve` runs: engine calls on a pool of config.engine_threads.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(config.engine_threads, thread_name_prefix="aionactors-call")
+        )
         engine = Engine.open(f"sqlite:///{db}", workflows=[BenchGreeter, ParkedForever])
         stamps: dict[str, float] = {}
 
@@ -71,7 +77,7 @@ def serve_role(db: Path, stamps_path: Path) -> None:
                 stamps[f"{event.workflow_id}:{event.seq}"] = now
 
         engine.add_commit_listener(stamp)
-        app = create_app(engine, ServerConfig(outbound_buffer=256))
+        app = create_app(engine, config)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

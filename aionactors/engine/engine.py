@@ -160,6 +160,7 @@ class Engine(WorkflowInteractions):
             dispatcher=self.dispatcher,
             schema=schema,
         )
+        self.residency.read_ahead = self.runtime.read_ahead  # a start's actor reads nothing
         self._sweeper = clock.call_later(settings.sweep_interval, self._sweep)
 
     @classmethod
@@ -240,11 +241,14 @@ class Engine(WorkflowInteractions):
                 return
         _log.error("could not deliver %r to workflow %s", message, workflow_id)
 
-    def _ask(self, workflow_id: str, message: Any, timeout: float | None = None) -> Any:
+    def _ask(
+        self, workflow_id: str, message: Any, timeout: float | None = None, *, fresh: bool = False
+    ) -> Any:
         for _ in range(_DELIVERY_ATTEMPTS):
             self._check_open()
             try:
-                return self.residency.ref_for(workflow_id).ask(message, timeout=timeout)
+                ref = self.residency.ref_for(workflow_id, fresh=fresh)
+                return ref.ask(message, timeout=timeout)
             except pykka.ActorDeadError:
                 continue  # evicted or crashed before handling it: nothing happened, retry
         raise Unavailable(f"workflow {workflow_id!r} could not be reached")
@@ -392,28 +396,29 @@ class Engine(WorkflowInteractions):
             "parent_workflow_id": parent_workflow_id,
             "trace_context": tracing.current_carrier(),  # the caller's span, if one is recorded
         }
-        # Most ids are new: append as seq 1 and look at the history only if that conflicts.
-        head = 0
+        # Most ids are new: the actor runs the code's first step on the start and appends
+        # both as seq 1...; only if the id has a history does the start look at it.
+        run_id = new_id()
+        events = self._start_events(workflow_id, 0, run_id, started, attributes, timeout, signal)
         try:
-            run_id, events = self._record_start(
-                workflow_id, 0, started, attributes, timeout, signal
-            )
+            self._ask(workflow_id, msg.BeginRun(events), fresh=True)
         except SequenceConflict:
             head = self.store.head_seq(workflow_id)
             started["parent_run_id"] = self._reusable_run(workflow_id, namespace)
+            events = self._start_events(
+                workflow_id, head, run_id, started, attributes, timeout, signal
+            )
             try:
-                run_id, events = self._record_start(
-                    workflow_id, head, started, attributes, timeout, signal
-                )
+                self.writer.append(workflow_id, events, head)
             except SequenceConflict:
                 raise AlreadyExists(f"workflow {workflow_id!r} was started concurrently") from None
-        self.runtime.woken.add(workflow_id)  # the start set its wake flag
-        for deadline in events[2:]:
-            if isinstance(deadline, ev.TimerStarted):
-                self.timers.arm(workflow_id, deadline.timer_id, deadline.fire_at)  # row: appended
-        if head == 0:
-            self.runtime.read_ahead[workflow_id] = events
-        self.residency.ref_for(workflow_id)
+            self.runtime.woken.add(workflow_id)  # the start set its wake flag
+            for deadline in events[2:]:
+                if isinstance(deadline, ev.TimerStarted):
+                    self.timers.arm(
+                        workflow_id, deadline.timer_id, deadline.fire_at
+                    )  # row: appended
+            self.residency.ref_for(workflow_id)  # its actor boots the new run
         return WorkflowHandle(workflow_id, run_id, engine=self, workflow_type=workflow_type)
 
     def _refuse_legacy_holder(self, namespace: str, key: str) -> None:
@@ -437,18 +442,18 @@ class Engine(WorkflowInteractions):
         self.residency.evict(workflow_id)
         return summary.run_id
 
-    def _record_start(
+    def _start_events(
         self,
         workflow_id: str,
         head: int,
+        run_id: str,
         started: dict[str, Any],
         attributes: SearchAttributes,
         timeout: float | None,
         signal: tuple[str, Any] | None = None,
-    ) -> tuple[str, list[ev.Event]]:
-        """Append a new run's start after ``head``; raises SequenceConflict if that is stale."""
-        run_id = new_id()
-        events = start_events(
+    ) -> list[ev.Event]:
+        """A new run's start events after ``head``, stamped now."""
+        return start_events(
             workflow_id,
             head,
             self.clock.now(),
@@ -457,8 +462,6 @@ class Engine(WorkflowInteractions):
             timeout=timeout,
             signal=signal,
         )
-        self.writer.append(workflow_id, events, head)
-        return run_id, events
 
     def signal(self, workflow_id: str, name: str, payload: Any = None) -> None:
         """Record a signal (durable before this returns) and deliver it."""

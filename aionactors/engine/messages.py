@@ -56,6 +56,14 @@ class ChildDone:
 
 
 @dataclass(frozen=True)
+class BeginRun:
+    """Ask (of a fresh id's actor): run the code's first step on these unrecorded start
+    events and append both together; the answer means the start is durable."""
+
+    events: list[Event]
+
+
+@dataclass(frozen=True)
 class DeliverSignal:
     """Ask: record the signal (durable before the answer), then run the handler."""
 

@@ -10,6 +10,7 @@ from aionactors.core.events import Event, EventBase
 from aionactors.core.status import LEASE_RESET_TYPES, TERMINAL_EVENT_TYPES
 from aionactors.engine.clock import Clock
 from aionactors.engine.writer import GroupCommitWriter
+from aionactors.store.indexes import wake_after
 
 EventSpec = tuple[type[EventBase], dict[str, Any]]
 """An event to record: its class and its fields (seq, time and workflow id are added)."""
@@ -68,6 +69,15 @@ class Recorder:
         self._last_time = now
         return events
 
+    def stage_built(self, events: list[Event]) -> None:
+        """Stage events built elsewhere (a start), numbered from this recorder's head."""
+        expected = self.head + len(self._staged) + 1
+        if events and events[0].seq != expected:
+            raise ValueError(f"staged events must start at seq {expected}, not {events[0].seq}")
+        self._staged.extend(events)
+        if events:
+            self._last_time = max(self._last_time or events[-1].recorded_at, events[-1].recorded_at)
+
     @property
     def staged(self) -> int:
         """How many events wait for the next flush."""
@@ -90,7 +100,8 @@ class Recorder:
             wake = self._wake_of()
         declared = wake if wake != self._declared else None
         if any(e.type in _BOUNDARY_TYPES for e in staged):
-            declared, wake = wake, None  # the events set the flag: say it, know nothing after
+            declared = wake  # the events set the flag too: say it, and know what it became
+            wake = wake_after(staged, declared)
         self._writer.append(self.workflow_id, staged, self.head, declared)
         self.head += len(staged)
         self._declared = wake

@@ -46,6 +46,8 @@ class Residency:
         self._retired: set[str] = set()
         self._bound = threading.Condition()
         self.evictions = 0
+        self.read_ahead: dict[str, list[Any]] = {}
+        """Histories an activation boots from instead of the store (the runtime's)."""
         self.admit: Callable[[str], None] | None = None
         """Called before a workflow is activated; raises (e.g. Unavailable) to refuse it
         (a cluster node refuses workflows of shards it does not own)."""
@@ -76,8 +78,12 @@ class Residency:
     def resident_ids(self) -> list[str]:
         return list(self._refs)
 
-    def ref_for(self, workflow_id: str) -> pykka.ActorRef[Any]:
-        """The workflow's live actor, activating (replaying) it if needed."""
+    def ref_for(self, workflow_id: str, *, fresh: bool = False) -> pykka.ActorRef[Any]:
+        """The workflow's live actor, activating (replaying) it if needed.
+
+        ``fresh``: the caller knows the id has no history yet (a start): an actor this call
+        creates boots without reading the store.
+        """
         ref = self._refs.get(workflow_id)
         if ref is not None and ref.is_alive():
             # Resident: no lock. Should an eviction stop it meanwhile, an ask fails with
@@ -93,9 +99,12 @@ class Residency:
                 if self.admit is not None:
                     self.admit(workflow_id)
                 self._make_room(exclude=workflow_id)
+                if fresh:
+                    self.read_ahead[workflow_id] = []
                 try:
                     ref = self._supervisor.start_child(self._make_spec(workflow_id)).get()
                 except ChildAlreadyStarted:
+                    self.read_ahead.pop(workflow_id, None)
                     ref = None
                 else:
                     self._refs.setdefault(workflow_id, ref)

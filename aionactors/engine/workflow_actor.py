@@ -27,6 +27,7 @@ from aionactors.core.errors import (
     InvalidState,
     NotRunning,
     QueryFailed,
+    SequenceConflict,
     UnknownQuery,
     UnknownVersion,
     WorkflowTypeNotFound,
@@ -141,7 +142,7 @@ class WorkflowActor(PooledActor):
         status = status_from_events(history)
         segment = last_run_segment(history)
         if not segment:
-            self.problem = "history has no WorkflowStarted"
+            self.problem = _NO_HISTORY
             return
         self._read_attributes(segment)
         self._attempt_base = attempt_bases(segment)
@@ -234,6 +235,8 @@ class WorkflowActor(PooledActor):
                 self._on_timer(timer_id, fire_at)
             case msg.ChildDone():
                 self._on_child(message)
+            case msg.BeginRun(events=events):
+                return self._on_begin(events)
             case msg.DeliverSignal(name=name, payload=payload):
                 return self._on_signal(name, payload)
             case msg.RunQuery(name=name, args=args):
@@ -251,6 +254,55 @@ class WorkflowActor(PooledActor):
             case _:
                 raise TypeError(f"workflow actor got an unknown message {message!r}")
         return None
+
+    def _on_begin(self, events: list[ev.Event]) -> None:
+        """A new workflow: its start and the code's first reaction, one append.
+
+        Raises SequenceConflict if this id already has a history (the engine then looks at
+        it). Should the code's step fault, the start alone is recorded (flagged for
+        recovery) and the actor restarts; should the append fail, nothing is durable and
+        the actor goes back to what the store holds.
+        """
+        recorder = self.recorder_()
+        if recorder.head or recorder.staged or self.driver is not None:
+            raise SequenceConflict(self.workflow_id, 0, recorder.head)  # it has a history
+        started = events[0]
+        assert isinstance(started, ev.WorkflowStarted)
+        definition = self.rt.registry.workflow(started.workflow_type, started.package_version)
+        recorder.stage_built(events)
+        self.problem, self.paused, self._attempt_base = None, False, {}
+        self._read_attributes(events)
+        if started.parent_workflow_id:  # before the append: a child may end in its first step
+            self.rt.ops.watch_child(self.workflow_id, started.parent_workflow_id)
+        try:
+            driver = self.driver = replay(definition, events, self.rt.schema)
+            self._progress()
+        except Exception as exc:
+            if recorder.head >= len(events):
+                self._crash_later(exc)  # recorded with its reaction; acting on it failed
+                return
+            if recorder.staged:  # the code's step faulted before its append: keep the start
+                self._crash_later(exc)
+                recorder.keep_staged(len(events))
+                recorder.flush(wake=True)
+                return
+            self._forget_start(exc)  # the append itself failed: nothing is durable
+            raise  # and the caller hears why
+        deadline = _live_deadline(events)
+        if deadline is not None and self.driver is driver and not driver.finished:
+            self.rt.timers.arm(self.workflow_id, *deadline)  # its row came with the start
+
+    def _forget_start(self, exc: Exception) -> None:
+        """Back to an id with no history, as the store still has it (no read: the store may
+        be down); a conflict means another writer recorded one: restart and replay it."""
+        if isinstance(exc, SequenceConflict):
+            self._crash_later(exc)
+            return
+        self.driver, self.attributes = None, {}
+        self.problem = _NO_HISTORY
+        self.recorder = Recorder(
+            self.workflow_id, 0, None, self.rt.writer, self.rt.clock, self._wake
+        )
 
     def _live(self) -> WorkflowDriver:
         if self.driver is None or self.driver.finished or self.driver.cancelled:
@@ -620,10 +672,14 @@ class _Crash:
     """Tell to self after a fault inside an ask: crash now, in a tell, so supervision acts."""
 
 
+_NO_HISTORY = "history has no WorkflowStarted"
+"""The problem of an actor whose id has no run (yet)."""
+
 _REDELIVERED = (msg.ActivityDone, msg.TimerDue, msg.ChildDone)
 """Tells that carry an outcome; each is idempotent for the actor that finally gets it."""
 
 _ASKS = (
+    msg.BeginRun,
     msg.DeliverSignal,
     msg.RunQuery,
     msg.RunUpdate,

@@ -66,6 +66,17 @@ def index_changes(committed: Iterable[AppendRequest]) -> IndexChanges:
     return changes
 
 
+def wake_after(events: Iterable[ev.Event], declared: bool | None) -> bool | None:
+    """The wake flag an append of ``events`` declaring ``declared`` leaves (None: as it was)."""
+    boundary: bool | None = None
+    for event in events:
+        if event.type in TERMINAL_EVENT_TYPES:
+            boundary = False
+        elif event.type in LEASE_RESET_TYPES:
+            boundary = True
+    return _wake_after(boundary, declared)
+
+
 def _clear_timers(changes: IndexChanges, workflow_id: str) -> None:
     changes.timers_cleared.add(workflow_id)
     for key in [key for key in changes.timers if key[0] == workflow_id]:
