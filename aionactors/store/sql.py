@@ -57,14 +57,14 @@ _SCHEMA = (
     " ON aion_visibility (started_at DESC, workflow_id)",
     "CREATE TABLE IF NOT EXISTS aion_timers ("
     " workflow_id TEXT NOT NULL, timer_id TEXT NOT NULL, fire_at BIGINT NOT NULL,"
-    " PRIMARY KEY (workflow_id, timer_id))",
+    " PRIMARY KEY (workflow_id, timer_id)){clustered}",
     "CREATE INDEX IF NOT EXISTS aion_timers_fire_at ON aion_timers (fire_at)",
     "CREATE TABLE IF NOT EXISTS aion_package_archives ("
     " content_hash TEXT PRIMARY KEY, name TEXT NOT NULL, archive {blob} NOT NULL,"
     " deployed_at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS aion_package_routes ("
     " workflow_type TEXT PRIMARY KEY, content_hash TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS aion_wake (workflow_id TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS aion_wake (workflow_id TEXT PRIMARY KEY){clustered}",
     "CREATE TABLE IF NOT EXISTS aion_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
@@ -109,6 +109,10 @@ class SqlEventStore(EventStore):
 
     placeholder: ClassVar[str] = "?"
     blob_type: ClassVar[str] = "BLOB"
+    clustered: ClassVar[str] = " WITHOUT ROWID"
+    """Table option that keeps a table's rows in its primary key's B-tree: one page per
+    row change instead of two (the row and its key index), which every fsynced commit
+    writes. Only new tables get it; an existing table works the same either way."""
     position_column: ClassVar[str] = "rowid"
     """The events table's column of eventsourcing notification ids (the commit order)."""
 
@@ -118,7 +122,7 @@ class SqlEventStore(EventStore):
             recorder.create_table()
             with self._transaction(commit=True) as cursor:
                 for statement in _SCHEMA:
-                    cursor.execute(statement.format(blob=self.blob_type))
+                    cursor.execute(statement.format(blob=self.blob_type, clustered=self.clustered))
                 self._start_wake_index(cursor)
 
     def _start_wake_index(self, cursor: Any) -> None:
