@@ -491,6 +491,7 @@ class _Plan:
             order: tuple[str, ...] = order,
             converters: tuple[tuple[str, _Convert], ...] = converters,
             set_attr: Callable[[object, str, object], None] = _SetAttr,
+            fields: frozenset[str] = self.fields,  # copied from a set: no rehashing
         ) -> Any:
             if tuple(data) != order:
                 return partial(data)
@@ -498,7 +499,7 @@ class _Plan:
                 data[name] = convert(data[name])
             model = new(cls)
             set_attr(model, "__dict__", data)
-            set_attr(model, "__pydantic_fields_set__", set(order))
+            set_attr(model, "__pydantic_fields_set__", set(fields))
             set_attr(model, "__pydantic_extra__", None)
             set_attr(model, "__pydantic_private__", None)
             return model
