@@ -26,7 +26,14 @@ from eventsourcing.persistence import (
 from pydantic import ValidationError
 
 from aionactors.core.errors import CorruptHistory, SequenceConflict, StoreError
-from aionactors.core.events import Event, event_json, parse_event, trusted_event, trusted_events
+from aionactors.core.events import (
+    Event,
+    build_trusted,
+    decode_rows,
+    event_json,
+    parse_event,
+    trusted_event,
+)
 from aionactors.core.ids import TimerId
 from aionactors.core.status import LIFECYCLE_STATUS, WorkflowStatus
 from aionactors.core.timestamps import from_micros, to_micros
@@ -619,19 +626,21 @@ def _to_events(rows: Sequence[StoredRow]) -> list[Event]:
 
     The store is the only writer of these rows and wrote them from validated events, so
     they are decoded without validation, all in one ``json.loads``. Any row that does not
-    fit sends the batch through :func:`_to_event` row by row, which validates what trusted
-    decoding cannot build and names the corrupt row.
+    fit (or holds another row's event) sends the batch through :func:`_to_event` row by
+    row, which validates what trusted decoding cannot build and names the bad row.
     """
     states = [bytes(state) for _, _, state in rows]
     try:
-        events = trusted_events(states)
+        decoded = decode_rows(states)
+        if all(
+            data["workflow_id"] == workflow_id and data["seq"] == seq
+            for (workflow_id, seq, _), data in zip(rows, decoded, strict=True)
+        ):
+            return build_trusted(decoded)
     except _UNFIT:
-        pairs = zip(rows, states, strict=True)
-        return [_to_event(str(w), int(seq), state) for (w, seq, _), state in pairs]
-    for (workflow_id, seq, _), event in zip(rows, events, strict=True):
-        if event.workflow_id != workflow_id or event.seq != seq:
-            _mismatch(str(workflow_id), int(seq), event)
-    return events
+        pass
+    pairs = zip(rows, states, strict=True)
+    return [_to_event(str(w), int(seq), state) for (w, seq, _), state in pairs]
 
 
 def _to_event(workflow_id: str, seq: int, state: bytes) -> Event:
