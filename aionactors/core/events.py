@@ -457,6 +457,10 @@ class _Plan:
     __slots__ = ("build", "cls", "converters", "factories", "fields", "required", "template")
 
     def __init__(self, cls: type[BaseModel]) -> None:
+        if cls.__private_attributes__ or cls.__pydantic_post_init__:
+            raise TypeError(f"{cls.__name__} has private attributes or a post-init")
+        if cls.model_config.get("extra") == "allow":
+            raise TypeError(f"{cls.__name__} keeps extra fields")
         self.cls = cls
         self.template: dict[str, Any] = {}
         self.converters: list[tuple[str, _Convert]] = []
