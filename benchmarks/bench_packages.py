@@ -27,7 +27,7 @@ from aionactors import Engine, activity, workflow
 from aionactors.packages import MANIFEST_NAME, zip_files
 from benchmarks.common import machine, print_table, write_results
 
-FLOWS = '''
+FLOWS = """
 from aionactors import activity, workflow
 
 @activity.defn(name="pkg_echo")
@@ -39,7 +39,7 @@ class PkgBench:
     @workflow.run
     async def run(self, value: str) -> str:
         return await workflow.execute_activity(echo, value)
-'''
+"""
 
 
 @activity.defn(name="local_echo")

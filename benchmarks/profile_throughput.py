@@ -6,6 +6,9 @@ yappi's hooks slow the run down (about half the throughput), but they charge
 CPU time to the thread and function that spent it, which a sampling profiler
 cannot do reliably with thousands of actor threads. Prints CPU by thread role,
 by component (the module a function lives in) and the costliest functions.
+``--mode sequential`` and ``--empty`` profile the other rows; run it with
+``PYTHONPATH`` at two checkouts (``git worktree add /tmp/old <commit>``) to compare
+them: call counts per workflow do not depend on how busy the machine is.
 For a flame graph instead (wall clock, sampled):
 
     .venv/bin/py-spy record -o profile.svg -- .venv/bin/python -m benchmarks.aion_workload \\
@@ -54,6 +57,12 @@ _COMPONENTS = (
 )
 
 
+_SQLITE_STATEMENTS = (
+    "<method 'execute' of 'sqlite3.Cursor' objects>",
+    "<method 'executemany' of 'sqlite3.Cursor' objects>",
+)
+
+
 def component(module: str, name: str) -> str:
     if "pydantic_core" in name:
         return "pydantic"
@@ -76,12 +85,16 @@ def _where(stat: Any) -> str:
     return f"{stat.name} ({module.replace(str(Path.cwd()) + '/', '')}:{stat.lineno})"
 
 
-def profile(count: int, starters: int) -> dict[str, Any]:
+def profile(
+    count: int, starters: int, *, concurrent: bool = True, empty: bool = False
+) -> dict[str, Any]:
     yappi.set_clock_type("cpu")
     with tempfile.TemporaryDirectory() as tmp:
         yappi.start(builtins=True, profile_threads=True)
         try:
-            row = throughput(Path(tmp), count, concurrent=True, starters=starters)
+            row = throughput(
+                Path(tmp), count, concurrent=concurrent, starters=starters, empty=empty
+            )
         finally:
             yappi.stop()
     stats = list(yappi.get_func_stats())
@@ -107,6 +120,8 @@ def profile(count: int, starters: int) -> dict[str, Any]:
             "writer appends": calls.get("GroupCommitWriter.append", 0) / count,
             "Condition objects": calls.get("Condition.__init__", 0) / count,
             "threads started": calls.get("start_new_thread", 0) / count,
+            "SQL statements": sum(n for name, n in calls.items() if name in _SQLITE_STATEMENTS)
+            / count,
         },
     }
 
@@ -115,9 +130,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--starters", type=int, default=STARTERS)
+    parser.add_argument("--mode", choices=["concurrent", "sequential"], default="concurrent")
+    parser.add_argument("--empty", action="store_true", help="workflows with no activities")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    result = profile(args.count, args.starters)
+    result = profile(
+        args.count, args.starters, concurrent=args.mode == "concurrent", empty=args.empty
+    )
     run = result["run"]
     print(
         f"{args.count} workflows, {run['workflows_per_s']} wf/s under the profiler;"

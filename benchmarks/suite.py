@@ -385,9 +385,7 @@ def recovery_workload(sizes: Sizes, scratch: Path) -> Outcome:
                 )
             )
         if "first_answer_s" in d:
-            rows.append(
-                row("5", label, "open -> first answer (s)", _n(d["first_answer_s"], 2), "")
-            )
+            rows.append(row("5", label, "open -> first answer (s)", _n(d["first_answer_s"], 2), ""))
         if "failed" in d:
             logged = d.get("logged_errors") or []
             rows.append(row("5", label, "all recovered", "FAILED", d["failed"][:120]))

@@ -27,6 +27,7 @@ class PostgresStore(SqlEventStore):
 
     placeholder: ClassVar[str] = "%s"
     blob_type: ClassVar[str] = "BYTEA"
+    clustered: ClassVar[str] = ""  # a PostgreSQL table is a heap with separate indexes
     position_column: ClassVar[str] = "notification_id"
 
     def __init__(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,16 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from aionactors.core.errors import StoreError
 from aionactors.store.outage import StoreUnavailable, is_outage
 from aionactors.store.sql import EVENTS_TABLE, SqlEventStore
+
+_ROWS_PER_INSERT = 64
+"""Rows per multi-row INSERT: a few statement texts cover every append (each text is a
+prepared statement in sqlite3's cache), far below SQLite's bound-parameter limit."""
+
+
+@lru_cache(maxsize=_ROWS_PER_INSERT)
+def _insert_rows(count: int) -> str:
+    """The INSERT of ``count`` rows into the events table (eventsourcing's column order)."""
+    return f"INSERT INTO {EVENTS_TABLE} VALUES " + ", ".join(["(?, ?, ?, ?)"] * count)
 
 
 class SQLiteStore(SqlEventStore):
@@ -52,16 +63,24 @@ class SQLiteStore(SqlEventStore):
                 raise StoreError(f"reading failed: {exc}") from exc
 
     def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> list[int]:
-        # One executemany (the recorder's own statement) instead of a call per event.
-        statement = self._recorder.insert_events_statement  # type: ignore[attr-defined]
-        cursor.executemany(
-            statement, [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored]
-        )
-        # The transaction holds the write lock from its first insert, and a rowid table
-        # numbers new rows max(rowid) + 1: these rows got the last len(stored) ids.
-        cursor.execute(f"SELECT MAX(rowid) FROM {EVENTS_TABLE}")
-        last = int(cursor.fetchone()[0])
-        return list(range(last - len(stored) + 1, last + 1))
+        # Multi-row INSERTs instead of executemany + SELECT MAX(rowid): one statement per
+        # append, and its cursor's lastrowid is the last row's id. The transaction holds
+        # the write lock from its first insert and a rowid table numbers new rows
+        # max(rowid) + 1, so each statement's rows got the ids up to that one.
+        positions: list[int] = []
+        for start in range(0, len(stored), _ROWS_PER_INSERT):
+            chunk = stored[start : start + _ROWS_PER_INSERT]
+            cursor.execute(
+                _insert_rows(len(chunk)),
+                [
+                    value
+                    for s in chunk
+                    for value in (s.originator_id, s.originator_version, s.topic, s.state)
+                ],
+            )
+            last = int(cursor.lastrowid)
+            positions.extend(range(last - len(chunk) + 1, last + 1))
+        return positions
 
     def close(self) -> None:
         self._datastore.close()

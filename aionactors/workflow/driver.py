@@ -260,7 +260,9 @@ class WorkflowDriver:
 
     # ---- running the code ---------------------------------------------------------------
     def _run(self) -> None:
-        if self.finished:
+        if self.finished or self.scheduler.idle:
+            # Idle: no code can run, so every outcome below is as the last run left it
+            # (most replayed events, a scheduled or started activity, wake nothing).
             return
         with running(self):
             self.scheduler.run_until_quiescent()

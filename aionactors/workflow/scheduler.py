@@ -172,6 +172,12 @@ class Scheduler:
     def add_condition(self, predicate: Callable[[], bool], future: WorkflowFuture) -> None:
         self._conditions.append((predicate, future))
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to run: no task is ready and no condition waits to be checked (a
+        condition may read ``workflow.now()``, which every applied event moves)."""
+        return not self._ready and not self._conditions
+
     def run_until_quiescent(self) -> None:
         while True:
             while self._ready:
