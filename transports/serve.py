@@ -132,14 +132,17 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
 
 
 def _open_node(config: ServerConfig, identity: tuple[str, str]) -> ClusterNode:
-    """A cluster node's engine (schedules stay off: they would fire on every node)."""
+    """A cluster node's engine: it runs the workflows and schedules of the shards it owns."""
     node_id, advertise_url = identity
     settings = ClusterSettings(
         node_id=node_id, advertise_url=advertise_url, **config.leases.model_dump()
     )
-    engine_options = {**config.engine.model_dump(), "schedules": False}
     return ClusterNode.open(
-        config.db, settings, load_modules=config.load, packages=config.packages, **engine_options
+        config.db,
+        settings,
+        load_modules=config.load,
+        packages=config.packages,
+        **config.engine.model_dump(),
     )
 
 
