@@ -47,9 +47,9 @@ from aionactors.schedule.seams import (
 )
 from aionactors.schedule.state import (
     DEFAULT_RECENT_LIMIT,
+    ScheduleProjection,
     ScheduleState,
     check_schedule_id,
-    ScheduleProjection,
     history_id,
     schedule_of,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -72,7 +73,7 @@ def assert_each_tick_once(store: PostgresStore, *, contiguous: bool = True) -> l
     assert len(triggered) == len(set(triggered)), Counter(triggered).most_common(3)
     ticks = handled_ticks(store)
     assert len(ticks) == len(set(ticks)), Counter(ticks).most_common(3)
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(ticks)]
     assert not contiguous or all(gap == timedelta(seconds=1) for gap in gaps), gaps
     for workflow_id in triggered:
         kinds = [event.type for event in store.read_history(workflow_id)]
