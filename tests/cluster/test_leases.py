@@ -10,7 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from aionactors.cluster import FencedPostgresStore, LeaseLost, LeaseManager, ShardMap
+from aionactors.cluster import (
+    FencedPostgresStore,
+    LeaseLost,
+    LeaseManager,
+    NodeIdInUse,
+    ShardMap,
+)
 from aionactors.cluster._schema import connect
 from aionactors.store.contract import AppendRequest, WriteToken
 from tests.cluster.support import SHARDS, owners, settings, started_event, wait_for
@@ -180,3 +186,35 @@ def test_a_batch_with_a_lost_shard_commits_the_requests_of_the_others(
     with pytest.raises(LeaseLost):  # alone in its batch, it fails just the same
         store.append(WriteToken.recorder(), lost_id, [started_event(lost_id)], 0)
     store.close()
+
+
+LONG_LEASE = {"lease_seconds": 600.0}
+"""Leases that cannot run out during a test: a takeover then proves the session check."""
+
+
+def test_the_shards_of_a_node_whose_session_ended_are_taken_before_its_lease_expires(
+    make,
+) -> None:
+    a, b = make("a", **LONG_LEASE), make("b", **LONG_LEASE)
+    settle(a)
+    b.tick()
+    assert b.owned_shards() == []  # a lives (its session holds its lock): nothing to take
+    a._conn.close()  # a's process dies: PostgreSQL ends its session and drops its lock
+    b.tick()
+    assert b.owned_shards() == list(range(SHARDS))
+    assert b.takeovers == SHARDS
+
+
+def test_a_restarted_node_takes_its_predecessors_shards_back_at_once(make) -> None:
+    first = make("a", **LONG_LEASE)
+    settle(first)
+    first._conn.close()  # SIGKILL: the leases stay, unexpired, in the table
+    again = make("a", **LONG_LEASE)
+    again.tick()
+    assert again.owned_shards() == list(range(SHARDS))
+
+
+def test_a_second_live_process_under_one_node_id_is_refused(make) -> None:
+    make("a").tick()
+    with pytest.raises(NodeIdInUse):
+        make("a")
