@@ -144,7 +144,8 @@ class Schedules:
         started = 0
         for schedule_id in self._seams.source.schedule_ids():
             if belongs(schedule_id):
-                started += self._load(schedule_id)
+                with contextlib.suppress(*self._runtime.deposed):  # lost again meanwhile
+                    started += self._load(schedule_id)
         return started
 
     def release(self, belongs: Belongs) -> int:
