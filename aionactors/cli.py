@@ -56,13 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", choices=["headers", "jwt"], help="auth mode (default headers)")
     serve.add_argument(
         "--cluster",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="be a node of the cluster on this PostgreSQL database (shards, leases, failover)",
+        help="be a node of the cluster on this PostgreSQL database (shards, leases, failover);"
+        " the default on a postgresql:// --db, --no-cluster for a server of its own",
     )
-    serve.add_argument("--node-id", help="this node's name in the cluster (default HOST:PORT)")
     serve.add_argument(
-        "--advertise-url", help="how the other nodes reach this one (default http://HOST:PORT)"
+        "--node-id", help="this node's name in the cluster (default HOSTNAME:PORT-PID)"
+    )
+    serve.add_argument(
+        "--advertise-url",
+        help="how the other nodes reach this one (default http://HOST:PORT as bound)",
     )
     serve.add_argument("--config", type=Path, help="TOML config file")
     serve.add_argument(

@@ -63,15 +63,14 @@ def fresh_database() -> Iterator[str]:
 
 
 class Node:
-    """One `aionactors serve --cluster` process."""
+    """One `aionactors serve` process: a cluster node, or (``cluster=False``) a lone server."""
 
     def __init__(self, db: str, node_id: str, *, cluster: bool = True) -> None:
         self.node_id = node_id
         command = [sys.executable, "-m", "aionactors.cli", "serve", "--db", db,
                    "--port", "0", "--node-id", node_id,
                    "--load", "benchmarks.worker_flows"]  # fmt: skip
-        if cluster:
-            command.append("--cluster")
+        command.append("--cluster" if cluster else "--no-cluster")
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},

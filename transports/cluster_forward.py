@@ -10,6 +10,12 @@ acknowledged only once the owner made it durable. A start without a
 most starts need no hop. Reads that the store answers (history, describe,
 list, count) are served locally.
 
+Schedules live in the shard of their history ``schedule:{id}``: the routes on
+one schedule (``/schedules/{id}``, its pause, resume, trigger) and its creation
+are forwarded alike (a creation without ``schedule_id`` gets one in a shard this
+node owns); ``GET /schedules`` is answered here, from the actors this node runs
+and the store for the others.
+
 While a shard changes hands (a node died, a rebalance), the request waits for
 the new owner, up to two leases: a refusal that guarantees nothing was applied
 (``NotOwner``, ``LeaseLost``, a connection refused) is tried again on whoever
@@ -23,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -33,6 +40,7 @@ from aionactors.core import Unavailable
 from aionactors.core.ids import new_id
 from aionactors.core.search import DEFAULT_NAMESPACE
 from aionactors.core.workflow_keys import peer_key
+from aionactors.schedule import history_id
 from transports.errors import Handler
 
 _log = logging.getLogger("aionactors.cluster")
@@ -46,6 +54,7 @@ FORWARDED_PATHS = frozenset({
 })  # fmt: skip
 RETRY_SAFE_PATHS = frozenset({"/workflows/query", "/workflows/result"})
 """Reads: asked again of the next owner when the first one dies mid-request."""
+SCHEDULES_PATH = "/schedules"
 _REFUSALS = frozenset({"LeaseLost", "NotOwner"})
 """Error types an owner answers only when it applied nothing."""
 _HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
@@ -73,25 +82,54 @@ def forwarding_middleware(node: ClusterNode) -> Any:
 
     @web.middleware
     async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if (
-            request.method != "POST"
-            or request.path not in FORWARDED_PATHS
-            or FORWARDED_BY in request.headers
+        if FORWARDED_BY in request.headers:
+            return await handler(request)
+        if request.method == "POST" and request.path in FORWARDED_PATHS:
+            key_of = _workflow_key
+        elif request.path.startswith(SCHEDULES_PATH + "/") or (
+            request.method == "POST" and request.path == SCHEDULES_PATH
         ):
+            key_of = _schedule_key
+        else:
             return await handler(request)
         try:
             raw = await request.read()
         except web.HTTPException:
             return await handler(request)  # oversize: the handler answers with the envelope
-        workflow_id = _workflow_id(raw)
-        if workflow_id is None and request.path == START_PATH and _is_object(raw):
-            workflow_id, raw = _with_new_id(node, raw)
+        key, rewritten = key_of(node, request, raw)
+        if rewritten is not None:
+            raw = rewritten
             request._read_bytes = raw  # the local handler reads the body with the chosen id
-        if workflow_id is None:
+        if key is None:
             return await handler(request)  # malformed: validation answers locally
-        return await _run_on_owner(node, request, handler, raw, workflow_id)
+        return await _run_on_owner(node, request, handler, raw, key)
 
     return forward
+
+
+RouteKey = tuple[str | None, bytes | None]
+"""The id whose shard's owner runs the request, and the body rewritten to name it."""
+
+
+def _workflow_key(node: ClusterNode, request: web.Request, raw: bytes) -> RouteKey:
+    workflow_id = _workflow_id(raw)
+    if workflow_id is None and request.path == START_PATH and _is_object(raw):
+        namespace = _namespace(_parsed(raw))  # ids are per namespace: the key names it
+        return _with_new_id(node, raw, "workflow_id", lambda c: peer_key(namespace, c))
+    return workflow_id, None
+
+
+def _schedule_key(node: ClusterNode, request: web.Request, raw: bytes) -> RouteKey:
+    if request.path == SCHEDULES_PATH:  # creation: the id is in the body, or chosen here
+        body = _parsed(raw)
+        if not isinstance(body, dict):
+            return None, None
+        schedule_id = body.get("schedule_id")
+        if schedule_id is None:
+            return _with_new_id(node, raw, "schedule_id", history_id)
+        return (history_id(schedule_id), None) if isinstance(schedule_id, str) else (None, None)
+    schedule_id = request.path[len(SCHEDULES_PATH) + 1 :].partition("/")[0]
+    return (history_id(schedule_id), None) if schedule_id else (None, None)
 
 
 async def _run_on_owner(
@@ -140,7 +178,9 @@ async def _send(
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
     headers[FORWARDED_BY] = node_id
     try:
-        async with session.post(owner + request.path_qs, data=raw, headers=headers) as reply:
+        async with session.request(
+            request.method, owner + request.path_qs, data=raw, headers=headers
+        ) as reply:
             body = await reply.read()
             status = reply.status
             content_type = reply.headers.get("Content-Type", "application/json")
@@ -148,7 +188,7 @@ async def _send(
     except aiohttp.ClientConnectorError:
         return None  # never reached it: nothing was sent
     except (aiohttp.ClientError, TimeoutError) as exc:
-        if request.path in RETRY_SAFE_PATHS:
+        if request.path in RETRY_SAFE_PATHS or request.method == "GET":
             return None
         raise Unavailable(
             f"the owner {owner} of workflow {workflow_id!r} failed while handling the request"
@@ -188,17 +228,19 @@ def _namespace(body: dict[str, Any]) -> str:
     return namespace if isinstance(namespace, str) else DEFAULT_NAMESPACE
 
 
-def _with_new_id(node: ClusterNode, raw: bytes) -> tuple[str, bytes]:
-    """A fresh workflow id, in a shard this node owns when it owns any, and the body with it."""
-    body = _parsed(raw)
-    namespace = _namespace(body)
+def _with_new_id(
+    node: ClusterNode, raw: bytes, field: str, key_of: Callable[[str], str]
+) -> tuple[str, bytes]:
+    """A fresh id for ``field``, whose key is in a shard this node owns when it owns any,
+    and the body with it."""
     candidate = new_id()
     for _ in range(_ID_ATTEMPTS):
-        if node.leases.owns(peer_key(namespace, candidate)):
+        if node.leases.owns(key_of(candidate)):
             break
         candidate = new_id()
-    body["workflow_id"] = candidate
-    return peer_key(namespace, candidate), json.dumps(body).encode()
+    body = _parsed(raw)
+    body[field] = candidate
+    return key_of(candidate), json.dumps(body).encode()
 
 
 def _error_type(body: bytes) -> str | None:

@@ -5,6 +5,9 @@ Off-cluster (no ``cluster = true``), the server is the one node owning the one s
 
 from __future__ import annotations
 
+import os
+import socket
+
 from aiohttp import web
 from prometheus_client import Histogram
 
@@ -17,9 +20,23 @@ from transports.state import RouteSpec, ServerState, state_of
 RENEW_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
 def local_identity(host: str, port: int) -> tuple[str, str]:
-    """The default node id (HOST:PORT) and advertise URL (http://HOST:PORT)."""
+    """A lone server's node id (HOST:PORT) and address (http://HOST:PORT)."""
     return f"{host}:{port}", f"http://{host}:{port}"
+
+
+def node_identity(host: str, port: int) -> tuple[str, str]:
+    """A cluster node's default id, unique per process (HOSTNAME:PORT-PID: two nodes must
+    never share one), and advertise URL (the bound address; the host name in place of a
+    wildcard host, which the other nodes cannot dial)."""
+    hostname = socket.gethostname()
+    reachable = hostname if host in _WILDCARD_HOSTS else host
+    if ":" in reachable and not reachable.startswith("["):
+        reachable = f"[{reachable}]"  # an IPv6 literal in a URL
+    return f"{hostname}:{port}-{os.getpid()}", f"http://{reachable}:{port}"
 
 
 def cluster_reply(state: ServerState) -> ClusterReply:

@@ -102,18 +102,29 @@ class ServerConfig(BaseModel):
         None, gt=0, description="tasks/s sent per task queue to remote workers (None: no limit)"
     )
     engine: EngineSettings = Field(default_factory=EngineSettings)
-    cluster: bool = Field(
-        False, description="be a node of the cluster on this PostgreSQL database (--db)"
+    cluster: bool | None = Field(
+        None,
+        description="be a node of the cluster on this PostgreSQL database (--db); unset: yes"
+        " for a postgresql:// db, no otherwise (false: a server of its own, as before clusters)",
     )
-    node_id: str | None = Field(None, description="this node's name (default HOST:PORT)")
+    node_id: str | None = Field(
+        None, description="this node's name, unique per running node (default HOSTNAME:PORT-PID)"
+    )
     advertise_url: str | None = Field(
-        None, description="how the other nodes reach this one (default http://HOST:PORT)"
+        None,
+        description="how the other nodes reach this one (default http://HOST:PORT of the bound"
+        " address, the host name for a wildcard host)",
     )
     leases: LeaseTuning = Field(default_factory=LeaseTuning)
 
+    @property
+    def is_cluster(self) -> bool:
+        """Whether this server is a cluster node (every PostgreSQL server is, unless told not)."""
+        return self.cluster if self.cluster is not None else is_postgres_url(self.db)
+
     @model_validator(mode="after")
     def _cluster_needs_postgres(self) -> ServerConfig:
-        if self.cluster and not self.db.startswith(("postgresql://", "postgres://")):
+        if self.cluster and not is_postgres_url(self.db):
             raise ValueError("cluster = true needs a PostgreSQL store: db = 'postgresql://...'")
         return self
 
@@ -137,6 +148,10 @@ class ServerConfig(BaseModel):
     @classmethod
     def _jwks_url_is_https(cls, url: str | None) -> str | None:
         return None if url is None else check_jwks_url(url)
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
 
 
 class ConfigError(Exception):

@@ -28,7 +28,7 @@ from aiohttp import web
 from aionactors import Engine
 from aionactors.cluster import ClusterNode, ClusterSettings
 from transports.app import create_app
-from transports.cluster_routes import local_identity
+from transports.cluster_routes import local_identity, node_identity
 from transports.config import ServerConfig
 from transports.drain import IN_FLIGHT
 from transports.logs import configure_logging
@@ -64,11 +64,12 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     if os.getcwd() not in sys.path:  # --load names modules relative to where we run, as uvicorn
         sys.path.insert(0, os.getcwd())
     host, port = sock.getsockname()[:2]
-    default_id, default_url = local_identity(config.host, port)
+    identify = node_identity if config.is_cluster else local_identity
+    default_id, default_url = identify(config.host, port)
     identity = (config.node_id or default_id, config.advertise_url or default_url)
     node: ClusterNode | None = None
     try:
-        if config.cluster:
+        if config.is_cluster:
             node = await asyncio.to_thread(_open_node, config, identity)
             engine = node.engine
         else:
@@ -132,14 +133,17 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
 
 
 def _open_node(config: ServerConfig, identity: tuple[str, str]) -> ClusterNode:
-    """A cluster node's engine (schedules stay off: they would fire on every node)."""
+    """A cluster node's engine: it runs the workflows and schedules of the shards it owns."""
     node_id, advertise_url = identity
     settings = ClusterSettings(
         node_id=node_id, advertise_url=advertise_url, **config.leases.model_dump()
     )
-    engine_options = {**config.engine.model_dump(), "schedules": False}
     return ClusterNode.open(
-        config.db, settings, load_modules=config.load, packages=config.packages, **engine_options
+        config.db,
+        settings,
+        load_modules=config.load,
+        packages=config.packages,
+        **config.engine.model_dump(),
     )
 
 

@@ -9,6 +9,7 @@ waits for an append already checked against the old epoch to commit first.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,15 +41,24 @@ def renew(conn: Any, node_id: str, held: Held, lease_seconds: float) -> Held:
     return {int(row["shard"]): int(row["epoch"]) for row in rows}
 
 
-def acquire(conn: Any, node_id: str, count: int, lease_seconds: float, held: Held) -> Acquired:
-    """Take up to ``count`` shards nobody holds (free, or expired), lowest first."""
+def acquire(
+    conn: Any,
+    node_id: str,
+    count: int,
+    lease_seconds: float,
+    held: Held,
+    gone: Iterable[str] = (),
+) -> Acquired:
+    """Take up to ``count`` shards nobody holds (free, expired, or of a ``gone`` node),
+    lowest first."""
     if count <= 0:
         return Acquired({}, 0)
     rows = conn.execute(
         "SELECT shard, owner FROM aion_shard_leases"
-        " WHERE (owner IS NULL OR expires_at <= now()) AND NOT (shard = ANY(%s))"
+        " WHERE (owner IS NULL OR expires_at <= now() OR owner = ANY(%s))"
+        " AND NOT (shard = ANY(%s))"
         " ORDER BY shard LIMIT %s FOR UPDATE SKIP LOCKED",
-        (list(held), count),
+        (sorted(gone), list(held), count),
     ).fetchall()
     if not rows:
         return Acquired({}, 0)
@@ -71,6 +81,15 @@ def release(conn: Any, node_id: str, shards: Held) -> None:
             " (SELECT * FROM unnest(%s::integer[], %s::bigint[]))",
             (node_id, list(shards), list(shards.values())),
         )
+
+
+def live_owners(conn: Any) -> set[str]:
+    """Nodes holding a lease that has not expired."""
+    rows = conn.execute(
+        "SELECT DISTINCT owner FROM aion_shard_leases"
+        " WHERE owner IS NOT NULL AND expires_at > now()"
+    ).fetchall()
+    return {str(row["owner"]) for row in rows}
 
 
 def read_leases(conn: Any) -> list[ShardLease]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aionactors.cluster import _leases, _membership
+from aionactors.cluster import _leases, _liveness, _membership
 from aionactors.cluster._leases import Held
 from aionactors.cluster._models import ClusterView
 from aionactors.cluster._schema import connect, ensure_cluster
@@ -169,7 +169,8 @@ class LeaseManager:
             with self._tick_lock:
                 outcome = self._tick_transaction()
         except Exception as exc:
-            self._close_connection()
+            if self._conn is not None and (self._conn.closed or self._conn.broken):
+                self._close_connection()  # its session (and this node's lock) is gone anyway
             self._on_tick_failed(exc, started_mono)
             return
         renewed, acquired, excess, handed = outcome
@@ -207,15 +208,19 @@ class LeaseManager:
             _leases.release(conn, self.node_id, handed)
             keep = {s: e for s, e in held.items() if s not in handed}
             renewed = _leases.renew(conn, self.node_id, keep, settings.lease_seconds)
-            live = _membership.live_node_ids(conn, settings.lease_seconds)
+            others = {*_membership.live_node_ids(conn, settings.lease_seconds),
+                      *_leases.live_owners(conn)} - {self.node_id}  # fmt: skip
+            gone = _liveness.gone(conn, settings.schema_name, sorted(others))
+            live = sorted((others - gone) | {self.node_id})
             target = _membership.fair_share(self.shard_map.count, live, self.node_id)
             staying = [s for s in renewed if s not in releasing]
             acquired = _leases.Acquired({}, 0)
             excess: list[int] = []
             if len(renewed) < target:
                 acquired = _leases.acquire(
-                    conn, self.node_id, target - len(renewed), settings.lease_seconds, renewed
-                )
+                    conn, self.node_id, target - len(renewed), settings.lease_seconds, renewed,
+                    gone | {self.node_id},  # ours but not held: an earlier process's, now dead
+                )  # fmt: skip
             elif len(staying) > target:
                 excess = sorted(staying, reverse=True)[: len(staying) - target]
             _membership.forget_silent(conn, settings.forget_seconds)
@@ -243,8 +248,15 @@ class LeaseManager:
     # ---- connection ------------------------------------------------------------------------
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed:
-            self._conn = connect(self.dsn, self.settings.schema_name)
-            self._conn.autocommit = True  # transactions are explicit (conn.transaction())
+            conn = connect(self.dsn, self.settings.schema_name)
+            conn.autocommit = True  # transactions are explicit (conn.transaction())
+            try:
+                # Held while this session lives: the others learn at once when it ends.
+                _liveness.hold(conn, self.settings.schema_name, self.node_id)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
         return self._conn
 
     def _close_connection(self) -> None:

@@ -2,10 +2,13 @@
 
 The engine opens with nothing to recover; each adoption then runs the engine's own
 recovery with the store's reads narrowed to the adopted shards (their active
-workflows boot, their timer rows are armed). A release disarms the shard's timers
-(their rows stay) and evicts its actors, each after the messages it already holds.
-Activation of a workflow of a shard this node does not own is refused (NotOwner);
-appends are fenced in the store whatever the engine does.
+workflows boot, their timer rows are armed, their schedules get an actor each). A
+release stops the shard's schedule actors, disarms its timers (their rows stay) and
+evicts its workflow actors, each after the messages it already holds. Activation of a
+workflow (or schedule) of a shard this node does not own is refused (NotOwner);
+appends are fenced in the store whatever the engine does, schedule appends included
+(a schedule's history ``schedule:{id}`` and its runs share one shard), so each tick
+fires once cluster-wide.
 
 >>> settings = ClusterSettings(node_id="a")
 >>> node = ClusterNode.open(dsn, settings, load_modules=["shop"])  # doctest: +SKIP
@@ -18,12 +21,14 @@ import logging
 import time
 from typing import Any
 
+from aionactors.cluster._fence import LeaseLost
 from aionactors.cluster._follower import CommitFollower
 from aionactors.cluster._manager import LeaseManager
 from aionactors.cluster._settings import ClusterSettings
 from aionactors.cluster._store import FencedPostgresStore
 from aionactors.core.errors import Unavailable
 from aionactors.engine import Engine
+from aionactors.schedule import Schedules, history_id
 
 _log = logging.getLogger("aionactors.cluster")
 _FIRST_ADOPTION_WAIT = 120.0
@@ -56,16 +61,24 @@ class ClusterNode:
 
     @classmethod
     def open(cls, dsn: str, settings: ClusterSettings, **engine_options: Any) -> ClusterNode:
-        """Open the engine (recovering nothing), then lease a fair share and recover it."""
+        """Open the engine (recovering nothing), then lease a fair share and recover it.
+
+        ``schedules`` (default True) runs the schedules of the shards this node owns.
+        """
         node = cls(dsn, settings)
+        run_schedules = engine_options.pop("schedules", True)
         try:
             with node.store.recovering([]):
-                node.engine = Engine.open(node.store, **engine_options)
+                node.engine = Engine.open(node.store, schedules=False, **engine_options)
         except BaseException:
             node.leases.stop(release=False)
             node.store.close()
             raise
         node.engine.residency.admit = node._admit
+        if run_schedules:
+            node.engine.schedules = Schedules(
+                node.engine, admit=node._admit_schedule, deposed=(LeaseLost, NotOwner)
+            )
         node.leases.start()
         node.leases.flush_callbacks(_FIRST_ADOPTION_WAIT)  # serve only once it is recovered
         return node
@@ -75,17 +88,29 @@ class ClusterNode:
             shard = self.leases.shard_map.shard_of(workflow_id)
             raise NotOwner(self.settings.node_id, workflow_id, shard)
 
+    def _admit_schedule(self, schedule_id: str) -> None:
+        self._admit(history_id(schedule_id))
+
+    def _schedule_in(self, shards: set[int]) -> Any:
+        shard_of = self.leases.shard_map.shard_of
+        return lambda schedule_id: shard_of(history_id(schedule_id)) in shards
+
     def _adopt(self, shards: list[int]) -> None:
-        if self.engine is None or self._closing:
+        engine = self.engine
+        if engine is None or self._closing:
             return
         started = time.perf_counter()
         with self.store.recovering(shards):
-            booted = self.engine.recover()
+            booted = engine.recover()
+        schedules = 0
+        if engine.schedules is not None:  # after the runs they watch are back
+            schedules = engine.schedules.adopt(self._schedule_in(set(shards)))
         seconds = time.perf_counter() - started
         self.adoption_seconds.append(seconds)
         _log.info(
-            "node %s adopted shards %s: %d active workflow(s) recovered in %.3f s",
-            self.settings.node_id, shards, booted, seconds,
+            "node %s adopted shards %s: %d active workflow(s) recovered, %d schedule(s)"
+            " started in %.3f s",
+            self.settings.node_id, shards, booted, schedules, seconds,
         )  # fmt: skip
 
     def _release(self, shards: list[int]) -> None:
@@ -98,6 +123,8 @@ class ClusterNode:
         def in_released(workflow_id: str) -> bool:
             return shard_of(workflow_id) in released
 
+        if engine.schedules is not None:  # first: no tick may start a run being evicted
+            engine.schedules.release(self._schedule_in(released))
         disarmed = engine.timers.disarm_where(in_released)
         evicted = [w for w in engine.residency.resident_ids() if in_released(w)]
         for workflow_id in evicted:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aionactors.core.errors import StoreError
+
 _SCHEMA_LOCK = 0x61696F6E_636C7573  # "aionclus": serialises table creation across nodes
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -36,7 +38,11 @@ def connect(dsn: str, schema: str = "") -> Any:
     if schema and not _IDENTIFIER.fullmatch(schema):
         raise ValueError(f"PostgreSQL schema {schema!r} must be a plain SQL identifier")
     options = f"-c search_path={schema}" if schema else ""
-    return psycopg.connect(dsn, row_factory=dict_row, connect_timeout=5, options=options)
+    try:
+        return psycopg.connect(dsn, row_factory=dict_row, connect_timeout=5, options=options)
+    except psycopg.OperationalError as exc:  # no server, no database, bad credentials
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to PostgreSQL: {reason}") from None
 
 
 def ensure_cluster(conn: Any, shard_count: int) -> int:

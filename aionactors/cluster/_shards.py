@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from aionactors.schedule.state import run_history_id
+
 
 class ShardMap:
     """Maps workflow ids onto ``count`` shards (blake2b of the UTF-8 id, modulo count).
 
     Python's ``hash()`` is salted per process, so it cannot be used: every node must
-    agree on a workflow's shard forever.
+    agree on a workflow's shard forever. A schedule's run (``nightly/2026-12-03T03:00:00Z``)
+    is placed with the schedule's own history (``schedule:nightly``), so the node that
+    evaluates a schedule also starts, cancels and sees the end of each of its runs.
 
     >>> ShardMap(64).shard_of("order-42") == ShardMap(64).shard_of("order-42")
     True
@@ -22,7 +26,8 @@ class ShardMap:
         self.count = count
 
     def shard_of(self, workflow_id: str) -> int:
-        digest = hashlib.blake2b(workflow_id.encode("utf-8"), digest_size=8).digest()
+        key = run_history_id(workflow_id) or workflow_id
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
         return int.from_bytes(digest, "big") % self.count
 
     def shards_of(self, workflow_ids: Iterable[str]) -> dict[str, int]:

@@ -1,5 +1,9 @@
 """The store of a cluster node: PostgreSQL, with every append fenced by this node's leases.
 
+An append batch (the group commit of many workflows) whose fence refuses some shards is
+applied again without their requests, so only the workflows of a lost shard get
+``LeaseLost``; the others commit.
+
 The recovery reads (active and woken workflows, timer rows) see only the shards this node
 owns, or, while :meth:`FencedPostgresStore.recovering` is in effect on the calling
 thread, only the shards being adopted: so the engine's own recovery boots exactly
@@ -14,12 +18,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from aionactors.cluster._fence import check_fence
+from aionactors.cluster._fence import LeaseLost, check_fence
 from aionactors.cluster._manager import LeaseManager
 from aionactors.cluster._schema import connect
 from aionactors.core.status import WorkflowStatus
 from aionactors.core.visibility import WorkflowFilter, WorkflowSummary
-from aionactors.store.contract import TimerEntry
+from aionactors.store.contract import AppendRequest, BatchOutcomes, TimerEntry
 from aionactors.store.postgres import PostgresStore
 
 _STORE_SCHEMA_LOCK = 0x61696F6E_73746F72  # "aionstor"
@@ -45,6 +49,26 @@ class FencedPostgresStore(PostgresStore):
 
     def _fence(self, cursor: Any, workflow_ids: set[str]) -> None:
         check_fence(cursor, self.leases, workflow_ids)
+
+    def _append_batch(self, requests: list[AppendRequest]) -> BatchOutcomes:
+        try:
+            return super()._append_batch(requests)
+        except LeaseLost as refused:
+            lost = set(refused.shards)
+        # Nothing was written: the lost shards' requests fail alone, the others go again.
+        shard_of = self.leases.shard_map.shard_of
+        kept = [
+            i for i, request in enumerate(requests) if shard_of(request.workflow_id) not in lost
+        ]
+        if len(kept) == len(requests):  # a refusal always names a shard of the batch
+            raise LeaseLost(self.leases.node_id, lost)
+        rest = self._append_batch([requests[i] for i in kept]) if kept else BatchOutcomes()
+        outcomes: list[Any] = [
+            LeaseLost(self.leases.node_id, [shard_of(request.workflow_id)]) for request in requests
+        ]
+        for index, outcome in zip(kept, rest, strict=True):
+            outcomes[index] = outcome
+        return BatchOutcomes(outcomes, rest.committed)
 
     @contextmanager
     def recovering(self, shards: list[int]) -> Iterator[None]:

@@ -71,6 +71,9 @@ class ScheduleRuntime:
     max_due: int
     """Most ticks handled in one go; older missed ticks are skipped as late."""
     max_backfill: int
+    deposed: tuple[type[BaseException], ...] = ()
+    """Errors meaning another process runs this schedule now (a cluster node lost its
+    shard): the actor stops firing and answers with that error until it is stopped."""
 
 
 class Outcome(StrEnum):
@@ -106,6 +109,8 @@ class ScheduleActor(pykka.ThreadingActor):
         self._started_at: datetime
         self.broken: str | None = None
         """Why the history could not be loaded, if it could not."""
+        self.deposed: BaseException | None = None
+        """The refusal that said another process runs this schedule now."""
 
     # ---- lifecycle ------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -115,6 +120,8 @@ class ScheduleActor(pykka.ThreadingActor):
         self._started_at = seams.timer.now()
         try:
             self._load()
+        except self.rt.deposed as exc:
+            self._depose(exc)
         except Exception as exc:  # isolate this schedule instead of crash-looping the subsystem
             self._disarm()
             self.broken = f"{type(exc).__name__}: {exc}"
@@ -144,6 +151,26 @@ class ScheduleActor(pykka.ThreadingActor):
         self.rt.directory.unbind(self.schedule_id, self.actor_ref)
 
     def on_receive(self, message: Any) -> Any:
+        if self.deposed is not None:
+            if isinstance(message, msg.ASKS):
+                raise self.deposed
+            return None
+        try:
+            return self._receive(message)
+        except self.rt.deposed as exc:
+            self._depose(exc)
+            if isinstance(message, msg.ASKS):
+                raise
+            return None
+
+    def _depose(self, refusal: BaseException) -> None:
+        """Fire nothing more: the history's new owner runs this schedule (nothing was written
+        by the refused append, so the projection is still the fold of the store)."""
+        self._disarm()
+        self.deposed = refusal
+        _log.info("schedule %s: another process runs it now (%s)", self.schedule_id, refusal)
+
+    def _receive(self, message: Any) -> Any:
         if self.broken is not None:
             if isinstance(message, msg.ASKS):
                 raise ScheduleBroken(
@@ -155,7 +182,7 @@ class ScheduleActor(pykka.ThreadingActor):
             return self._on_tell(message)
         try:
             return self._on_ask(message)
-        except _CALLER_ERRORS:
+        except (*_CALLER_ERRORS, *self.rt.deposed):
             raise
         except Exception as exc:
             self.actor_ref.tell(msg.Crash(exc))  # reply with the error, then rebuild
@@ -302,6 +329,8 @@ class ScheduleActor(pykka.ThreadingActor):
     def _start(self, wid: str, fire_at: datetime, cause: TriggerCause) -> Outcome:
         try:
             run = self.rt.seams.starter.start(wid, self.schedule_id, self._config)
+        except self.rt.deposed:
+            raise
         except Unavailable:
             raise _Halt from None
         except _START_REFUSALS as exc:
@@ -360,6 +389,8 @@ class ScheduleActor(pykka.ThreadingActor):
             if run is None:
                 try:
                     run = seams.starter.start(tick.workflow_id, self.schedule_id, self._config)
+                except self.rt.deposed:
+                    raise
                 except Unavailable:
                     return
                 except _START_REFUSALS as exc:
@@ -449,7 +480,13 @@ class ScheduleActor(pykka.ThreadingActor):
 
     def _state(self, fire_times: int) -> ScheduleState:
         self._require()
-        upcoming: list[datetime] = []
-        if self.projection.active and self.projection.cursor is not None:
-            upcoming = next_fire_times(self._config.spec, self.projection.cursor, fire_times)
-        return self.projection.state(upcoming)
+        return described(self.projection, fire_times)
+
+
+def described(projection: ScheduleProjection, fire_times: int) -> ScheduleState:
+    """What describe shows of a (existing) schedule's fold: its state and next fire times."""
+    upcoming: list[datetime] = []
+    if projection.active and projection.cursor is not None:
+        assert projection.config is not None
+        upcoming = next_fire_times(projection.config.spec, projection.cursor, fire_times)
+    return projection.state(upcoming)

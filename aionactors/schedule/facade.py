@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from aionactors.core.schedules import OverlapPolicy, ScheduleConfig
 from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.timestamps import as_utc
 from aionactors.schedule import messages as msg
-from aionactors.schedule.actor import ScheduleActor, ScheduleBroken, ScheduleRuntime
+from aionactors.schedule.actor import ScheduleActor, ScheduleBroken, ScheduleRuntime, described
 from aionactors.schedule.directory import Directory
 from aionactors.schedule.seams import (
     ENDED_STATUSES,
@@ -47,6 +47,7 @@ from aionactors.schedule.seams import (
 )
 from aionactors.schedule.state import (
     DEFAULT_RECENT_LIMIT,
+    ScheduleProjection,
     ScheduleState,
     check_schedule_id,
     history_id,
@@ -68,10 +69,18 @@ _ASK_TIMEOUT = 60.0
 _REBIND_WAIT = 10.0
 
 
+Admit = Callable[[str], None]
+"""Raises unless this process runs the schedule of that id (a cluster node's shard check)."""
+Belongs = Callable[[str], bool]
+
+
 class Schedules:
     """Cron and interval schedules that start workflows on an engine. Build with :meth:`start`.
 
-    Stop it (``stop()``) before the engine shuts down.
+    Stop it (``stop()``) before the engine shuts down. With ``admit`` (a cluster node),
+    this process runs only the schedules ``admit`` lets through: :meth:`adopt` and
+    :meth:`release` start and stop their actors as shards change hands, and a schedule
+    of an owned shard that has no actor yet gets one when first asked.
     """
 
     def __init__(
@@ -84,16 +93,21 @@ class Schedules:
         max_backfill: int = 10_000,
         max_restarts: int = 100,
         restart_period: float = 10.0,
+        admit: Admit | None = None,
+        deposed: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.engine = engine
         self._seams = seams or engine_seams(engine)
         self._directory = Directory()
+        self._admit = admit
+        self._recent_limit = recent_limit
         self._runtime = ScheduleRuntime(
             seams=self._seams,
             directory=self._directory,
             recent_limit=recent_limit,
             max_due=max_due,
             max_backfill=max_backfill,
+            deposed=deposed,
         )
         self._known: set[str] = set()
         self._lock = threading.Lock()
@@ -121,11 +135,27 @@ class Schedules:
                 " engine with schedules=False to run them yourself"
             )
         schedules = cls(engine, **options)
-        with schedules._lock:
-            for schedule_id in schedules._seams.source.schedule_ids():
-                if not schedules._is_deleted(schedule_id):
-                    schedules._spawn(schedule_id)
+        schedules.adopt(lambda _: True)
         return schedules
+
+    def adopt(self, belongs: Belongs) -> int:
+        """Start an actor for every stored schedule of ``belongs`` that has none (each
+        catches up and re-arms); returns how many were started."""
+        started = 0
+        for schedule_id in self._seams.source.schedule_ids():
+            if belongs(schedule_id):
+                with contextlib.suppress(*self._runtime.deposed):  # lost again meanwhile
+                    started += self._load(schedule_id)
+        return started
+
+    def release(self, belongs: Belongs) -> int:
+        """Stop the actors of ``belongs`` (their schedules stay in the store, for whoever
+        adopts them next); returns how many were stopped."""
+        with self._lock:
+            leaving = [schedule_id for schedule_id in self._known if belongs(schedule_id)]
+        for schedule_id in leaving:
+            self._terminate(schedule_id)
+        return len(leaving)
 
     def stop(self) -> None:
         """Stop every schedule actor and its timer. Schedules resume on the next start."""
@@ -152,6 +182,7 @@ class Schedules:
         config = self._validated(config)
         schedule_id = new_id() if schedule_id is None else schedule_id
         check_schedule_id(schedule_id)
+        self._load(schedule_id)  # a cluster node may not have met it yet
         with self._lock:
             if schedule_id in self._known:
                 raise AlreadyExists(f"schedule {schedule_id!r} already exists")
@@ -200,7 +231,11 @@ class Schedules:
         return state
 
     def list(self, namespace: str | None = None, fire_times: int = 1) -> list[ScheduleState]:
-        """Every schedule (of ``namespace``), soonest next fire first; paused ones last."""
+        """Every schedule (of ``namespace``), soonest next fire first; paused ones last.
+
+        On a cluster node the schedules other nodes run are read from the store (their
+        state as last recorded; a tick their owner has not handled yet is not in it).
+        """
         with self._lock:
             known = sorted(self._known)
         futures = []
@@ -210,8 +245,14 @@ class Schedules:
                 futures.append(ref.ask(msg.Describe(fire_times), block=False))
         states: list[ScheduleState] = []
         for future in futures:
-            with contextlib.suppress(ScheduleNotFound, ScheduleBroken, pykka.ActorDeadError):
+            with contextlib.suppress(ScheduleNotFound, ScheduleBroken, pykka.ActorDeadError,
+                                     *self._runtime.deposed):  # fmt: skip
                 states.append(future.get(timeout=_ASK_TIMEOUT))
+        if self._admit is not None:
+            listed = {state.schedule_id for state in states}
+            for schedule_id in self._seams.source.schedule_ids():
+                if schedule_id not in listed:
+                    states.extend(self._read_state(schedule_id, fire_times))
         if namespace is not None:
             states = [s for s in states if s.namespace == namespace]
         return sorted(states, key=_list_order)
@@ -263,6 +304,7 @@ class Schedules:
     def _ask(self, schedule_id: str, message: Any) -> Any:
         if self._stopped:
             raise Unavailable("schedules are stopped")
+        self._load(schedule_id)
         for _ in range(3):
             if schedule_id not in self._known:
                 raise ScheduleNotFound(schedule_id)
@@ -289,6 +331,37 @@ class Schedules:
         except ChildAlreadyStarted:
             raise AlreadyExists(f"schedule {schedule_id!r} already exists") from None
         self._known.add(schedule_id)
+
+    def _load(self, schedule_id: str) -> int:
+        """Give a stored, live schedule of this process an actor if it has none (1 if so).
+
+        A lone engine met every schedule at start; a cluster node meets those of a shard it
+        adopted when asked about them first. ``admit`` raises for another node's schedule.
+        """
+        if schedule_id in self._known:
+            return 0
+        if self._admit is not None:
+            self._admit(schedule_id)
+        if self._is_deleted(schedule_id):
+            return 0
+        with self._lock:
+            if schedule_id in self._known or self._stopped:
+                return 0
+            with contextlib.suppress(AlreadyExists):
+                self._spawn(schedule_id)
+                return 1
+        return 0
+
+    def _read_state(self, schedule_id: str, fire_times: int) -> list[ScheduleState]:
+        """The stored state of a schedule another process runs ([] once deleted)."""
+        projection = ScheduleProjection(schedule_id, self._recent_limit)
+        try:
+            for event in self._seams.source.read_history(history_id(schedule_id)):
+                projection.apply(event)
+        except Exception:  # unreadable: its owner reports it isolated
+            _log.warning("schedule %s: its history cannot be read", schedule_id, exc_info=True)
+            return []
+        return [described(projection, fire_times)] if projection.exists else []
 
     def _terminate(self, schedule_id: str) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ knows exactly what the crashed one knew.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +58,25 @@ def tick_workflow_id(schedule_id: str, fire_at: datetime) -> str:
 def manual_workflow_id(schedule_id: str, seq: int) -> str:
     """The run id of a trigger-now request, unique by the schedule history's next seq."""
     return f"{schedule_id}/manual-{seq}"
+
+
+_RUN_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z|manual-\d+")
+
+
+def run_history_id(workflow_id: str) -> str | None:
+    """The history of the schedule whose run this id names, if it has exactly a run's shape.
+
+    A cluster places a schedule's runs in its history's shard (one node then starts,
+    cancels and watches them), so only ids :func:`tick_workflow_id` and
+    :func:`manual_workflow_id` make are recognised, never any id that holds a '/'.
+
+    >>> run_history_id("nightly/2026-12-03T03:00:00Z"), run_history_id("orders/42")
+    ('schedule:nightly', None)
+    """
+    schedule_id, sep, label = public_id(workflow_id).partition("/")  # runs of any namespace
+    if sep and schedule_id and _RUN_LABEL.fullmatch(label):
+        return history_id(schedule_id)
+    return None
 
 
 def schedule_of(workflow_id: str) -> str | None:

@@ -42,3 +42,12 @@ class SleepyFlow:
     async def run(self, seconds: float) -> str:
         await workflow.sleep(timedelta(seconds=seconds))
         return "woke"
+
+
+@workflow.defn(name="TickFlow")
+class TickFlow:
+    """What the cluster's schedules start: ends at once, so every tick's run completes."""
+
+    @workflow.run
+    async def run(self, payload: object = None) -> object:
+        return payload

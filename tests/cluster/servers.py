@@ -34,18 +34,29 @@ class ServeNode:
         self.process.wait(timeout=30)
 
 
-def start_node(db: str, node_id: str) -> ServeNode:
-    port = free_port()
+def serve_process(
+    db: str, *options: str, stderr: int | None = subprocess.DEVNULL
+) -> tuple[subprocess.Popen[str], str | None]:
+    """``aionactors serve --db DB OPTIONS`` on a free port (short leases), and its URL once
+    it listens (None if it exited first)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "aionactors.cli", "serve", "--cluster", "--db", db,
-         "--port", str(port), "--node-id", node_id, "--load", FLOWS],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-m", "aionactors.cli", "serve", "--db", db,
+         "--port", str(free_port()), "--load", FLOWS, *options],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), **LEASE_ENV},
     )  # fmt: skip
     assert process.stdout is not None
     line = process.stdout.readline().strip()
+    if not line:
+        return process, None
     assert line.startswith("aionactors listening on http://"), line
-    return ServeNode(node_id, line.rsplit(" ", 1)[-1], process)
+    return process, line.rsplit(" ", 1)[-1]
+
+
+def start_node(db: str, node_id: str) -> ServeNode:
+    process, url = serve_process(db, "--cluster", "--node-id", node_id)
+    assert url is not None, "the node exited before listening"
+    return ServeNode(node_id, url, process)
 
 
 class CallFailed(Exception):

@@ -10,8 +10,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from aionactors.cluster import FencedPostgresStore, LeaseLost, LeaseManager, ShardMap
-from aionactors.store.contract import WriteToken
+from aionactors.cluster import (
+    FencedPostgresStore,
+    LeaseLost,
+    LeaseManager,
+    NodeIdInUse,
+    ShardMap,
+)
+from aionactors.cluster._schema import connect
+from aionactors.store.contract import AppendRequest, WriteToken
 from tests.cluster.support import SHARDS, owners, settings, started_event, wait_for
 
 pytestmark = pytest.mark.postgres
@@ -149,3 +156,65 @@ def test_an_append_to_a_shard_never_held_is_refused(
         store.append(WriteToken.recorder(), "w", [started_event("w")], 0)
     assert store.read_history("w") == []
     store.close()
+
+
+def test_a_batch_with_a_lost_shard_commits_the_requests_of_the_others(
+    make, postgres_dsn: str, postgres_schema: str
+) -> None:
+    a = make("a")
+    settle(a)
+    store = FencedPostgresStore(postgres_dsn, leases=a, schema=postgres_schema, pool_size=1)
+    lost_id, kept_id = "w-lost", "w-kept"
+    lost_shard = a.shard_map.shard_of(lost_id)
+    assert a.shard_map.shard_of(kept_id) != lost_shard
+    # Injected: another node took that shard while a (not ticking) still believes it holds it.
+    with connect(postgres_dsn, postgres_schema) as conn:
+        conn.execute(
+            "UPDATE aion_shard_leases SET owner = 'b', epoch = epoch + 1 WHERE shard = %s",
+            (lost_shard,),
+        )
+    outcomes = store.append_batch(WriteToken.recorder(), [
+        AppendRequest(lost_id, [started_event(lost_id)], 0),
+        AppendRequest(kept_id, [started_event(kept_id)], 0),
+    ])  # fmt: skip
+    refused, committed = outcomes
+    assert isinstance(refused, LeaseLost) and refused.shards == [lost_shard]
+    assert committed is None
+    assert [entry.event.workflow_id for entry in outcomes.committed] == [kept_id]
+    assert store.read_history(lost_id) == []
+    assert [e.workflow_id for e in store.read_history(kept_id)] == [kept_id]
+    with pytest.raises(LeaseLost):  # alone in its batch, it fails just the same
+        store.append(WriteToken.recorder(), lost_id, [started_event(lost_id)], 0)
+    store.close()
+
+
+LONG_LEASE = {"lease_seconds": 600.0}
+"""Leases that cannot run out during a test: a takeover then proves the session check."""
+
+
+def test_the_shards_of_a_node_whose_session_ended_are_taken_before_its_lease_expires(
+    make,
+) -> None:
+    a, b = make("a", **LONG_LEASE), make("b", **LONG_LEASE)
+    settle(a)
+    b.tick()
+    assert b.owned_shards() == []  # a lives (its session holds its lock): nothing to take
+    a._conn.close()  # a's process dies: PostgreSQL ends its session and drops its lock
+    b.tick()
+    assert b.owned_shards() == list(range(SHARDS))
+    assert b.takeovers == SHARDS
+
+
+def test_a_restarted_node_takes_its_predecessors_shards_back_at_once(make) -> None:
+    first = make("a", **LONG_LEASE)
+    settle(first)
+    first._conn.close()  # SIGKILL: the leases stay, unexpired, in the table
+    again = make("a", **LONG_LEASE)
+    again.tick()
+    assert again.owned_shards() == list(range(SHARDS))
+
+
+def test_a_second_live_process_under_one_node_id_is_refused(make) -> None:
+    make("a").tick()
+    with pytest.raises(NodeIdInUse):
+        make("a")
