@@ -278,13 +278,7 @@ class WorkflowActor(PooledActor):
             driver = self.driver = replay(definition, events, self.rt.schema)
             self._progress()
         except Exception as exc:
-            if recorder.head >= len(events):
-                self._crash_later(exc)  # recorded with its reaction; acting on it failed
-                return
-            if recorder.staged:  # the code's step faulted before its append: keep the start
-                self._crash_later(exc)
-                recorder.keep_staged(len(events))
-                recorder.flush(wake=True)
+            if self._keep_input(exc, len(events), durable_at=len(events)):
                 return
             self._forget_start(exc)  # the append itself failed: nothing is durable
             raise  # and the caller hears why
@@ -330,14 +324,25 @@ class WorkflowActor(PooledActor):
                 driver.apply(event)
             self._progress()
         except Exception as exc:
-            self._crash_later(exc)
-            if recorder.head >= durable_at:
-                return  # recorded with its reaction; acting on it failed
-            if recorder.staged:  # the reaction faulted before its append: keep the input
-                recorder.keep_staged(len(inputs))
-                recorder.flush(wake=True)  # should this fail too, the caller hears why
+            if self._keep_input(exc, len(inputs), durable_at):
                 return
+            self._crash_later(exc)
             raise  # the append itself failed: nothing is durable and the caller hears why
+
+    def _keep_input(self, exc: Exception, inputs: int, durable_at: int) -> bool:
+        """After a fault in a step that began with ``inputs`` staged events: True if the
+        input is durable now (with its reaction, or alone, flagged for recovery) and the
+        actor restarts to replay it; False if the append itself failed (nothing durable)."""
+        recorder = self.recorder_()
+        if recorder.head >= durable_at:
+            self._crash_later(exc)  # recorded with its reaction; acting on it failed
+            return True
+        if recorder.staged:  # the reaction faulted before its append: keep the input
+            self._crash_later(exc)
+            recorder.keep_staged(inputs)
+            recorder.flush(wake=True)  # should this fail too, the caller hears why
+            return True
+        return False
 
     def _sibling(self, workflow_id: str) -> str:
         """The key of a workflow this code names (a child, a signal target): ours is its
