@@ -64,17 +64,18 @@ def test_history_resumes_after_the_stream_drops(open_page, server, namespace):
     workflow_id = server.start(namespace, "collector")
     watched = open_page(namespace)
     page = watched.page
-    described: list[str] = []
-    page.on("requestfinished", lambda r: described.append(r.url) if "/describe" in r.url else None)
+    listed: list[str] = []
+    page.on("requestfinished", lambda r: listed.append(r.url) if "parent=" in r.url else None)
     watched.open(f"#/workflow/{workflow_id}")
     expect(page.locator(".live-indicator")).to_have_text("live")
-    # The page describes the workflow twice on opening (before and after reading its history):
-    # going offline before the second is done would fail it and log a console error.
+    # The page describes the workflow twice on opening (before and after reading its history),
+    # each time ending with a listing of its children: going offline before the second listing
+    # is done would fail it and log a console error.
     for _ in range(200):
-        if len(described) >= 2:
+        if len(listed) >= 2:
             break
         page.wait_for_timeout(50)
-    assert len(described) >= 2, described
+    assert len(listed) >= 2, listed
     page.context.set_offline(True)  # drops the socket; the page reconnects with resume_from_seq
     for i in range(2):
         server.signal(namespace, workflow_id, "note", i)
