@@ -49,6 +49,7 @@ from supervision._errors import (
     TooManyChildren,
 )
 from supervision._events import EventBus, EventKind, SupervisionEvent, log_event
+from supervision._future import LockFuture
 from supervision._spawn import SupervisedActor
 from supervision._spec import ChildCounts, ChildInfo, ChildSpec, Restart, Strategy
 from supervision._supervisor import Supervisor
@@ -67,6 +68,7 @@ __all__ = [
     "EventBus",
     "EventKind",
     "ExitUnobserved",
+    "LockFuture",
     "Restart",
     "RestartIntensityExceeded",
     "Strategy",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 
 from supervision._errors import ExitUnobserved
+from supervision._future import LockFuture
 from supervision._hooks import ExitHooks, hook_late
 
 if TYPE_CHECKING:
@@ -54,6 +56,16 @@ class SupervisedActor(pykka.ThreadingActor):
     """
 
     use_daemon_thread = True
+
+    @staticmethod
+    def _create_future() -> pykka.Future[Any]:
+        return LockFuture()
+
+    @staticmethod
+    def _create_actor_inbox() -> Any:
+        # pykka's inbox protocol is put/get/empty: the C SimpleQueue has them, without the
+        # three Conditions a queue.Queue takes on every put and get.
+        return queue.SimpleQueue()
 
     def _start_actor_loop(self) -> None:
         context = _current.get()

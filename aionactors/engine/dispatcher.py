@@ -29,6 +29,8 @@ import pykka
 from pykka import ActorDeadError, ActorRegistry, messages
 from pykka._envelope import Envelope
 
+from supervision import LockFuture
+
 _log = logging.getLogger(__name__)
 
 
@@ -159,7 +161,7 @@ class PooledActor(pykka.Actor):
 
     @staticmethod
     def _create_future() -> pykka.Future[Any]:
-        return pykka.ThreadingFuture()
+        return LockFuture()
 
     def dispatcher(self) -> Dispatcher:
         raise NotImplementedError("a PooledActor subclass says which Dispatcher runs it")

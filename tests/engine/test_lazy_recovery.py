@@ -100,9 +100,9 @@ def test_an_activity_in_flight_is_booted_and_dispatched_again(tmp_path: Path) ->
     assert first.store.list_wake() == ["holder"]
     first.shutdown(drain_seconds=0)  # abandoned: recovery must run it again
     w.RUNNING.clear()
-    w.RELEASE.set()
     with _open(path, clock) as second:
         assert second.store.list_wake() == ["holder"]
+        w.RELEASE.set()  # only now: attempt 2 would otherwise end before the check above
         assert second.result("holder", timeout=20) == "released"
         assert second.store.list_wake() == []
         attempts = [e for e in second.history("holder") if e.type == "ActivityStarted"]
