@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ import aiohttp
 from aionactors import workflow
 from benchmarks.common import print_table, write_results
 from benchmarks.workloads import ParkedForever
+from benchmarks.ws_readers import StreamReaders
 
 
 @workflow.defn(name="bench_greeter")
@@ -166,80 +168,41 @@ async def fan_out(
     url: str, subscribers: int, events: int
 ) -> tuple[str, list[list[tuple[int, float]]]]:
     """Subscribers on one workflow; returns its id and each subscriber's (seq, read time)."""
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(url, connector=connector) as session:
+    async with aiohttp.ClientSession(url) as session:
         async with session.post(
             "/workflows/start", json={"workflow_type": "parked_forever"}
         ) as response:
             workflow_id = (await response.json())["workflow_id"]
-        sockets = await asyncio.gather(
-            *(session.ws_connect("/events/stream") for _ in range(subscribers))
+        readers = StreamReaders(subscribers, key=lambda frame: frame["event"]["seq"])
+        await readers.attach(
+            url, {"per_workflow": {"workflow_id": workflow_id, "resume_from_seq": 1}}
         )
-        received: list[list[tuple[int, float]]] = [[] for _ in sockets]
-        progress = {"min_seq": 0}
-        changed = asyncio.Event()
 
-        async def read(ws: aiohttp.ClientWebSocketResponse, log: list[tuple[int, float]]) -> None:
-            async for message in ws:
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    break
-                now = time.time()
-                log.append((json.loads(message.data)["event"]["seq"], now))
-                changed.set()
+        def all_have(seq: int) -> Callable[[], bool]:
+            return lambda: min((log[-1][0] if log else 0) for log in readers.stamped) >= seq
 
-        for ws in sockets:
-            await ws.send_json({"per_workflow": {"workflow_id": workflow_id, "resume_from_seq": 1}})
-        readers = [
-            asyncio.create_task(read(ws, log)) for ws, log in zip(sockets, received, strict=True)
-        ]
-
-        async def all_have(seq: int) -> None:
-            while min((log[-1][0] if log else 0) for log in received) < seq:
-                changed.clear()
-                await changed.wait()
-            progress["min_seq"] = seq
-
-        await all_have(2)  # attached: the replayed start is everywhere
+        await readers.until(all_have(2), 60)  # attached: the replayed start is everywhere
         for n in range(events):
             async with session.post(
                 "/workflows/signal",
                 json={"workflow_id": workflow_id, "signal_name": "note", "payload": n},
             ) as response:
                 assert response.status == 200
-            await asyncio.wait_for(all_have(3 + n), 60)
+            await readers.until(all_have(3 + n), 60)
         async with session.post(
             "/workflows/signal", json={"workflow_id": workflow_id, "signal_name": "finish"}
         ) as response:
             assert response.status == 200
-        await asyncio.wait_for(asyncio.gather(*readers), 60)
-    return workflow_id, received
+        await readers.ended(60)
+    return workflow_id, readers.stamped
 
 
 async def delivery_rate(url: str, subscribers: int, workflows: int) -> dict[str, Any]:
     """Firehose subscribers while 16 clients start short workflows flat out."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(url, connector=connector) as session:
-        sockets = await asyncio.gather(
-            *(session.ws_connect("/events/stream") for _ in range(subscribers))
-        )
-        frames = [0] * subscribers
-        last_read = [0.0] * subscribers
-        lagged = 0
-
-        async def read(index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
-            nonlocal lagged
-            async for message in ws:
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    break
-                if message.data.startswith('{"error"'):
-                    lagged += 1
-                    break
-                frames[index] += 1
-                last_read[index] = time.time()
-
-        for ws in sockets:
-            await ws.send_json({"firehose": {"namespace": "default"}})
-        readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(sockets)]
+        readers = StreamReaders(subscribers)
+        await readers.attach(url, {"firehose": {"namespace": "default"}})
         await asyncio.sleep(0.5)  # every subscription attached before the first start
         remaining = iter(range(workflows))
 
@@ -251,15 +214,10 @@ async def delivery_rate(url: str, subscribers: int, workflows: int) -> dict[str,
 
         began = time.time()
         await asyncio.gather(*(produce() for _ in range(16)))
-        while True:  # until no subscriber has read anything for a second
-            before = sum(frames)
-            await asyncio.sleep(1.0)
-            if sum(frames) == before:
-                break
-        for ws in sockets:
-            await ws.close()
-        await asyncio.gather(*readers, return_exceptions=True)
-    elapsed = max(last_read) - began
+        await readers.settle()  # until no subscriber has read anything for a second
+        await readers.close()
+    elapsed = readers.last_read - began
+    frames = readers.frames
     delivered = sum(frames)
     return {
         "benchmark": f"delivery rate, {subscribers} subscriber(s)",
@@ -270,7 +228,7 @@ async def delivery_rate(url: str, subscribers: int, workflows: int) -> dict[str,
         "p99_ms": None,
         "events": max(frames),
         "complete_subscribers": sum(1 for n in frames if n == max(frames)),
-        "lagged": lagged,
+        "lagged": readers.lagged,
     }
 
 

@@ -43,9 +43,11 @@ import aiohttp
 
 from aionactors import workflow
 from benchmarks.common import print_table, write_results
+from benchmarks.ws_readers import StreamReaders
 
 SAMPLED = 20
 """Subscribers that stamp every frame (the others only count)."""
+FIREHOSE = {"firehose": {"namespace": "default"}}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -155,68 +157,14 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class Subscribers:
-    """N firehose sockets; with ``stamp``, each records (position, read time) per frame."""
-
-    def __init__(self, count: int, *, stamp: bool) -> None:
-        self.frames = [0] * count
-        self.stamped: list[list[tuple[int, float]]] = [[] for _ in range(count if stamp else 0)]
-        self.lagged = 0
-        self.other_endings: list[str] = []
-        self.sockets: list[aiohttp.ClientWebSocketResponse] = []
-        self.readers: list[asyncio.Task[None]] = []
-
-    async def attach(self, session: aiohttp.ClientSession) -> None:
-        async def connect() -> aiohttp.ClientWebSocketResponse:
-            ws = await session.ws_connect("/events/stream", max_msg_size=0)
-            await ws.send_json({"firehose": {"namespace": "default"}})
-            return ws
-
-        for start in range(0, len(self.frames), 100):  # the listen backlog, politely
-            count = min(100, len(self.frames) - start)
-            self.sockets += await asyncio.gather(*(connect() for _ in range(count)))
-        self.readers = [asyncio.create_task(self._read(i, ws)) for i, ws in enumerate(self.sockets)]
-
-    async def _read(self, index: int, ws: aiohttp.ClientWebSocketResponse) -> None:
-        stamps = self.stamped[index] if index < len(self.stamped) else None
-        async for message in ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            data = message.data
-            if data.startswith('{"error"'):
-                code = json.loads(data)["error"]["code"]
-                if code == "lagged":
-                    self.lagged += 1
-                else:
-                    self.other_endings.append(code)
-                break
-            self.frames[index] += 1
-            if stamps is not None:
-                stamps.append((json.loads(data)["position"], time.time()))
-
-    async def settle(self, quiet: float = 1.0, limit: float = 30.0) -> None:
-        """Until no frame has arrived for ``quiet`` s (or ``limit`` s have passed)."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            before = sum(self.frames)
-            await asyncio.sleep(quiet)
-            if sum(self.frames) == before:
-                return
-
-    async def close(self) -> None:
-        for ws in self.sockets:
-            await ws.close()
-        await asyncio.gather(*self.readers, return_exceptions=True)
-
-
 async def probe(url: str, rate: float, seconds: float) -> dict[str, Any]:
     """The measuring client, in a process of its own so that the bulk readers' work does
     not delay it: ``SAMPLED`` stamping subscribers and the open-loop starter."""
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
-        watchers = Subscribers(SAMPLED, stamp=True)
-        await watchers.attach(session)
+        watchers = StreamReaders(SAMPLED, key=lambda frame: frame["position"])
+        await watchers.attach(url, FIREHOSE)
         await asyncio.sleep(0.5)  # every subscription attached before the first start
         starts: list[float] = []
         failures = 0
@@ -261,25 +209,22 @@ async def probe(url: str, rate: float, seconds: float) -> dict[str, Any]:
 
 async def soak(url: str, pid: int, subscribers: int, rate: float, seconds: float) -> dict[str, Any]:
     """Bulk readers here (counting only), the probe in a subprocess, RSS sampled meanwhile."""
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=None)
-    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
-        watchers = Subscribers(max(subscribers - SAMPLED, 0), stamp=False)
-        await watchers.attach(session)
-        began = time.monotonic()
-        rss: list[tuple[float, float]] = []
-        with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            command = [sys.executable, __file__, "--probe-role", url, str(rate), str(seconds),
-                       out.name]  # fmt: skip
-            process = await asyncio.create_subprocess_exec(*command)
-            waiting = asyncio.create_task(process.wait())
-            while not waiting.done():
-                rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
-                await asyncio.wait({waiting}, timeout=max(1.0, seconds / 40))
-            run: dict[str, Any] = json.loads(Path(out.name).read_text())
-        await watchers.settle()
-        rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
-        await watchers.close()
+    watchers = StreamReaders(max(subscribers - SAMPLED, 0))
+    await watchers.attach(url, FIREHOSE)
+    began = time.monotonic()
+    rss: list[tuple[float, float]] = []
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [sys.executable, __file__, "--probe-role", url, str(rate), str(seconds),
+                   out.name]  # fmt: skip
+        process = await asyncio.create_subprocess_exec(*command)
+        waiting = asyncio.create_task(process.wait())
+        while not waiting.done():
+            rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
+            await asyncio.wait({waiting}, timeout=max(1.0, seconds / 40))
+        run: dict[str, Any] = json.loads(Path(out.name).read_text())
+    await watchers.settle()
+    rss.append((round(time.monotonic() - began, 1), round(rss_mib(pid), 1)))
+    await watchers.close()
     run["frames"] = watchers.frames + run.pop("probe_frames")
     run["lagged"] += watchers.lagged
     run["other_endings"] += watchers.other_endings

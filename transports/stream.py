@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 
 import pydantic_core
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -95,6 +95,8 @@ class _Session:
         self.deadline = state.config.send_timeout_seconds
         self.ending = SocketEnding(ws, request, self.deadline)
         self.frames = FrameWriter(request, self.deadline)
+        self.last = 0
+        """The last event sent live: its position (wide) or seq (per workflow)."""
 
     async def run(self) -> None:
         """Serve the subscription; every way out ends the socket as PROTOCOL.md says."""
@@ -124,6 +126,7 @@ class _Session:
             await self.ending.fail(AionError(f"internal error: {type(exc).__name__}"))
         finally:
             if self.subscription is not None:
+                self.subscription.direct = None
                 self.subscription.close()
 
     async def _serve_until_either_ends(self, subscribe: m.Subscribe) -> bool:
@@ -188,12 +191,23 @@ class _Session:
                     f"(the largest valid cursor is {head + 1})"
                 )
             last = await self._replay(spec, accepts, subscription, cursor - 1)
+        self.last = last
+        subscription.direct = self._direct_wide  # live: caught-up batches go straight out
         while True:
             items = await subscription.get_many()
-            fresh = [p for p in items if p.position > last]  # older ones were replayed
+            fresh = [p for p in items if p.position > self.last]  # older ones were replayed
             if fresh:
+                self.last = fresh[-1].position  # before the await: a direct write may follow
                 await self._send(fresh)
-                last = fresh[-1].position
+
+    def _direct_wide(self, items: Sequence[Published]) -> bool:
+        fresh = [p for p in items if p.position > self.last]
+        if fresh:
+            if not self.frames.write_now(fresh):
+                return False
+            self.last = fresh[-1].position
+            self.state.metrics.stream_frames.inc(len(fresh))
+        return True
 
     async def _replay(
         self,
@@ -271,25 +285,48 @@ class _Session:
                 last = history[-1].event.seq
                 if history[-1].event.type in TERMINAL_EVENT_TYPES:
                     raise _Complete
+        self.last = last
+        subscription.direct = self._direct_per_workflow
         while True:
             fresh: list[Published] = []
             for published in await subscription.get_many():
                 seq = published.event.seq
-                if seq <= last:
+                if seq <= self.last:
                     continue  # already sent from history
-                if seq != last + 1:
+                if seq != self.last + 1:
                     if fresh:
                         await self._send(fresh)
                     raise SequenceContiguityViolation(
-                        f"live event seq {seq} does not follow {last}; resume from {last + 1}"
+                        f"live event seq {seq} does not follow {self.last}; "
+                        f"resume from {self.last + 1}"
                     )
                 fresh.append(published)
-                last = seq
+                self.last = seq
                 if published.event.type in TERMINAL_EVENT_TYPES:
                     await self._send(fresh)
                     raise _Complete
             if fresh:
                 await self._send(fresh)
+
+    def _direct_per_workflow(self, items: Sequence[Published]) -> bool:
+        """The common case at once: the batch continues the history and does not end it.
+        Anything else (a gap, a terminal event, a client behind) is the task's to handle."""
+        fresh: list[Published] = []
+        last = self.last
+        for published in items:
+            seq = published.event.seq
+            if seq <= last:
+                continue
+            if seq != last + 1 or published.event.type in TERMINAL_EVENT_TYPES:
+                return False
+            fresh.append(published)
+            last = seq
+        if fresh:
+            if not self.frames.write_now(fresh):
+                return False
+            self.last = last
+            self.state.metrics.stream_frames.inc(len(fresh))
+        return True
 
     async def _send(self, items: list[Published]) -> None:
         """Event frames in order, in one write (see ``stream_wire``)."""

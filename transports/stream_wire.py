@@ -62,6 +62,17 @@ class FrameWriter:
         if transport.get_write_buffer_size() > HIGH_WATER:
             await self._drain(transport)
 
+    def write_now(self, items: Sequence[Published]) -> bool:
+        """Write ``items`` at once if the socket takes them without waiting; False (nothing
+        written) if it is closing or the client is behind, for :meth:`write` to handle."""
+        transport = self._request.transport
+        if transport is None or transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > HIGH_WATER:
+            return False
+        transport.write(b"".join(map(wire, items)) if len(items) > 1 else wire(items[0]))
+        return True
+
     async def _drain(self, transport: asyncio.BaseTransport) -> None:
         # Polled, not awaited on aiohttp's private flow control: this only runs for a
         # client that is behind, and ends at the deadline either way.

@@ -140,6 +140,9 @@ class Subscription:
         self._bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         self.error: AionError | None = None
+        self.direct: Callable[[Sequence[Published]], bool] | None = None
+        """Set by a reader that can take a batch at once on the loop (e.g. write it to its
+        socket): called instead of buffering while nothing is buffered; False = buffer it."""
 
     # ---- loop side ----------------------------------------------------------------------
     def offer(self, items: Sequence[Published], size: int | None = None) -> None:
@@ -151,6 +154,8 @@ class Subscription:
         """
         if self.error is not None:
             return
+        if not self._buffer and self.direct is not None and self.direct(items):
+            return  # taken at once: no buffer, no wake-up, no task switch
         if len(self._buffer) >= self.bound:
             self.fail(Lagged(f"subscriber lagged behind ({self.bound} events unread)"))
             return
