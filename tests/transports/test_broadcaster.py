@@ -167,3 +167,41 @@ async def test_subscriptions_that_share_a_key_are_filtered_once(engine, broadcas
     assert len(calls) == 2  # once per event, not once per subscriber
     assert all([p.event.seq for p in batch] == [1, 2] for batch in batches)
     assert len({id(p) for batch in batches for p in batch}) == 2  # the same frames, shared
+
+
+async def test_a_direct_reader_takes_batches_at_once_and_refused_ones_are_buffered(
+    engine, broadcaster
+) -> None:
+    """``direct`` runs instead of buffering while nothing is buffered; a refused batch is
+    buffered, and later batches queue behind it (never overtake it) until it is read."""
+    loop = asyncio.get_running_loop()
+    subscription = broadcaster.subscribe(loop, everything, bound=1000)
+    taken: list[int] = []
+    accept = True
+
+    def direct(items) -> bool:
+        if not accept:
+            return False
+        taken.extend(p.event.seq for p in items)
+        return True
+
+    subscription.direct = direct
+    handle = await engine.start_workflow_async("collector")
+    while len(taken) < 2:  # WorkflowStarted and its namespace attribute
+        await asyncio.sleep(0.01)
+    assert taken == [1, 2]
+    accept = False
+    await engine.signal_async(handle.workflow_id, "note", 1)
+    while subscription.first_position() is None:  # seq 3 refused, so buffered
+        await asyncio.sleep(0.01)
+    accept = True  # but something is buffered: the next batch must queue behind it
+    await engine.signal_async(handle.workflow_id, "note", 2)
+    while len(subscription._buffer) < 2 and len(taken) == 2:  # until seq 4 is delivered
+        await asyncio.sleep(0.01)
+    items = await collect(subscription, 2)
+    assert [p.event.seq for p in items] == [3, 4] and taken == [1, 2]
+    await engine.signal_async(handle.workflow_id, "note", 3)
+    while len(taken) < 3:
+        await asyncio.sleep(0.01)
+    assert taken == [1, 2, 5]
+    subscription.close()
