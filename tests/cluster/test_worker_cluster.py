@@ -3,7 +3,8 @@
 Activities are dispatched by the node owning the workflow's shard; the worker dials
 only node A, learns node B from ``GET /cluster`` and keeps a session with each. Every
 workflow (started through either node) completes on that worker. After node B is
-SIGKILLed, A adopts its shards and the worker, having dropped B, keeps serving A.
+SIGKILLed, A adopts its shards and the worker, having dropped B, keeps serving A; once
+B is restarted at its address it gets a session again and a share of the work.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ SHARDS = 16
 WORKFLOWS = 20
 
 
-def start_node(db: str, node_id: str) -> ServeNode:
-    process, url = serve_process(db, "--cluster", "--node-id", node_id, "--load", MODULE)
+def start_node(db: str, node_id: str, *options: str) -> ServeNode:
+    process, url = serve_process(
+        db, "--cluster", "--node-id", node_id, "--load", MODULE, *options
+    )
     assert url is not None, "the node exited before listening"
     return ServeNode(node_id, url, process)
 
@@ -69,8 +72,8 @@ def run_all(url: str, prefix: str, count: int, starts: list[str]) -> set[int]:
     return pids
 
 
-def test_a_worker_given_one_node_serves_both_and_then_the_survivor(
-    nodes: list[ServeNode], worker: subprocess.Popen[str]
+def test_a_worker_given_one_node_serves_both_the_survivor_and_the_restarted(
+    nodes: list[ServeNode], worker: subprocess.Popen[str], cluster_database: str
 ) -> None:
     a, b = nodes
     wait_for(lambda: len(workers(a.url)) == 1 and len(workers(b.url)) == 1, 30,
@@ -82,6 +85,14 @@ def test_a_worker_given_one_node_serves_both_and_then_the_survivor(
     wait_for(lambda: owned(a.url).get("a") == SHARDS, 30, "a adopted every shard")
     assert run_all(a.url, "after", WORKFLOWS // 2, [a.url]) == {worker.pid}
     assert worker.poll() is None
+
+    port = b.url.rsplit(":", 1)[1]
+    back = start_node(cluster_database, "b", "--port", port)
+    nodes.append(back)
+    assert back.url == b.url
+    wait_for(lambda: len(workers(back.url)) == 1, 30, "the restarted node's session")
+    assert owned(a.url)["b"] > 0
+    assert run_all(a.url, "back", WORKFLOWS, [a.url, back.url]) == {worker.pid}
 
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
