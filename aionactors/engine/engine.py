@@ -84,6 +84,7 @@ _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from aionactors.cluster._tenancy import DatabaseClaim
+
 _DELIVERY_ATTEMPTS = 100
 _RECOVERY_BATCH = 32
 """Workflows replaying at once during recovery: enough to overlap I/O, few enough that
