@@ -1,11 +1,14 @@
-"""The remote worker SDK: run activities for a task queue of an aionactors server.
+"""The remote worker SDK: run activities for a task queue of an aionactors server or cluster.
 
-Activities run through the engine's own :class:`ActivityExecutor` (sync ones on
-a thread pool, async ones on an event loop), so ``activity.heartbeat()``,
-``activity.info()`` and cancellation behave exactly as in-process; heartbeats
-are relayed to the server. The server enforces the timeouts. The connection is
-re-established with exponential backoff and jitter; SIGTERM drains (finish
-what is in hand, report it, exit).
+Given one server URL, the worker asks it ``GET /cluster`` and keeps one
+:class:`~transports.worker_session.WorkerSession` per node that owns shards (a
+cluster node dispatches the activities of the workflows it owns): the same queue,
+namespaces, credentials and activities on every session, and ``max_concurrent``
+slots per session. Membership is read again every ``refresh_seconds`` and whenever
+a session's connection ends: a node that left (its shards adopted by the others) loses
+its session, a node that joined gets one, a node restarted at the same URL is
+reconnected by its session's backoff. A lone server is the one node: one session, at
+the URL given. SIGTERM drains every session (finish what is in hand, report it, exit).
 
 Example::
 
@@ -17,9 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import random
 import signal
 import socket
 from collections.abc import Callable, Iterable, Mapping
@@ -27,30 +28,20 @@ from typing import Any
 
 import aiohttp
 
-from aionactors.engine.activities import (
-    ActivityAttemptFailed,
-    ActivityExecutor,
-    ActivityOutcome,
-    ActivitySucceeded,
-    ActivityTask,
-    ActivityWasCancelled,
-)
-from aionactors.engine.clock import SystemClock
 from aionactors.workflow.activity import ActivityDefinition, activity_definition
+from transports.client import AionClient, ClientError
+from transports.worker_membership import Membership
+from transports.worker_session import WorkerRefused, WorkerSession
+
+__all__ = ["Worker", "WorkerRefused", "WorkerSession"]
 
 _log = logging.getLogger(__name__)
-
-
-class WorkerRefused(Exception):
-    """The server refused the registration (e.g. ``namespace_denied``): do not retry."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+_ASK_TIMEOUT = 5.0
+"""Seconds one ``GET /cluster`` may take before the next node is asked."""
 
 
 class Worker:
-    """One worker process's connection to a server's task queue."""
+    """One worker process: sessions with every node of the server's cluster."""
 
     def __init__(
         self,
@@ -65,6 +56,7 @@ class Worker:
         node: str | None = None,
         backoff_initial: float = 0.1,
         backoff_max: float = 10.0,
+        refresh_seconds: float = 2.0,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.task_queue = task_queue
@@ -72,6 +64,7 @@ class Worker:
             d.name: d for d in map(activity_definition, activities)
         }
         self.max_concurrent = max_concurrent
+        """Slots of each session: a worker serving N nodes runs up to N times this at once."""
         self.namespaces = [namespace] if isinstance(namespace, str) else list(namespace)
         self.headers = dict(headers or {})
         if token is not None:
@@ -79,15 +72,24 @@ class Worker:
         self.node = node or socket.gethostname()
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
-        self.worker_id: str | None = None
+        self.refresh_seconds = refresh_seconds
+        self.membership = Membership(self.server_url)
+        self.sessions: dict[str, WorkerSession] = {}
+        """URL → the session with the node there."""
+        self._running: dict[str, asyncio.Task[None]] = {}
         self._draining = False
-        self._stop = asyncio.Event()
-        self._in_hand: dict[str, ActivityTask] = {}
-        self._unsent: dict[str, dict[str, Any]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._outbox: asyncio.Queue[str] | None = None
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._wake = asyncio.Event()
+
+    @property
+    def worker_id(self) -> str | None:
+        """The id the server at the URL given assigned to this worker's session there."""
+        session = self.sessions.get(self.server_url)
+        return None if session is None else session.worker_id
+
+    @property
+    def in_hand(self) -> int:
+        """Tasks running, or with a result not yet acknowledged, over every session."""
+        return sum(session.in_hand for session in self.sessions.values())
 
     # -- running -----------------------------------------------------------------------
 
@@ -104,157 +106,75 @@ class Worker:
     def drain(self) -> None:
         """Stop taking tasks; :meth:`run_async` returns once those in hand are reported."""
         self._draining = True
-        self._stop.set()
+        for session in self.sessions.values():
+            session.drain()
+        self._wake.set()
 
     async def run_async(self) -> None:
-        """Serve, reconnecting with backoff and jitter, until :meth:`drain`."""
-        self._loop = asyncio.get_running_loop()
-        executor = ActivityExecutor(
-            self.definitions, SystemClock(), max_workers=self.max_concurrent,
-            on_heartbeat=self._on_heartbeat,
-        )  # fmt: skip
-        self._executor = executor
-        delay = self.backoff_initial
-        try:
-            async with aiohttp.ClientSession(headers=self.headers) as session:
-                while not (self._draining and not self._in_hand and not self._unsent):
-                    try:
-                        await self._connect(session)
-                        delay = self.backoff_initial
-                    except WorkerRefused:
-                        raise
-                    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                        _log.warning("worker connection failed (%s); retrying in %.2fs", exc, delay)
-                    if self._draining and not self._in_hand and not self._unsent:
-                        break
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(delay * random.uniform(0.5, 1.5)):
-                            await self._stop.wait()
-                    delay = min(self.backoff_max, delay * 2)
-        finally:
-            await asyncio.to_thread(executor.shutdown, True)
-
-    async def _connect(self, session: aiohttp.ClientSession) -> None:
-        url = self.server_url.replace("http", "ws", 1) + "/workers/stream"
-        async with session.ws_connect(url, max_msg_size=1 << 20) as ws:
-            await ws.send_str(json.dumps({
-                "type": "register", "namespaces": self.namespaces, "task_queue": self.task_queue,
-                "activity_types": sorted(self.definitions), "max_concurrent": self.max_concurrent,
-                "node": self.node,
-            }))  # fmt: skip
-            first = await ws.receive_json(timeout=30)
-            if first.get("type") == "error":
-                error = first.get("error", {})
-                raise WorkerRefused(error.get("code", "error"), error.get("message", ""))
-            self.worker_id = first["worker_id"]
-            outbox: asyncio.Queue[str] = asyncio.Queue()
-            self._outbox = outbox
-            writer = asyncio.create_task(_write(ws, outbox))
-            try:
-                for frame in list(self._unsent.values()):  # results the last socket lost
-                    outbox.put_nowait(json.dumps(frame))
-                await self._read(ws)
-            finally:
-                self._outbox = None
-                writer.cancel()
-
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Handle frames; once draining, return (closing) when nothing is left in hand."""
-        stopper = asyncio.ensure_future(self._stop.wait())
+        """Serve every node until :meth:`drain` (WorkerRefused if a server refuses us)."""
         try:
             while True:
-                if self._draining and not self._in_hand and not self._unsent:
-                    await ws.close()
+                self._wake.clear()
+                self._reconcile(await self._discover())
+                self._raise_failures()
+                if self._draining and not self._running:
                     return
-                receive = asyncio.ensure_future(ws.receive())
-                while not receive.done():
-                    waiting = {receive} if stopper.done() else {receive, stopper}
-                    await asyncio.wait(waiting, timeout=0.2, return_when="FIRST_COMPLETED")
-                    if self._draining and not self._in_hand and not self._unsent:
-                        break
-                if not receive.done():
-                    receive.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await receive
-                    continue
-                message = receive.result()
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    return
-                self._on_frame(json.loads(message.data))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.refresh_seconds):
+                        await self._wake.wait()
         finally:
-            stopper.cancel()
+            for task in self._running.values():
+                task.cancel()
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+            self._running.clear()
 
-    def _on_frame(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
-        if kind == "task":
-            self._start(frame)
-        elif kind == "result_ack":
-            self._unsent.pop(frame["task_id"], None)
-        elif kind == "cancel":
-            task = self._in_hand.pop(frame["task_id"], None)
-            if task is not None:
-                self._executor.cancel(task.workflow_id, task.activity_id)
-        elif kind == "drain":
-            _log.info("server is draining; finishing tasks in hand, then reconnecting")
-        elif kind == "error":
-            _log.error("server error frame: %s", frame.get("error"))
+    async def _discover(self) -> dict[str, str]:
+        """Membership as the first node that answers ``GET /cluster`` sees it."""
+        for url in self.membership.discovery_urls():
+            try:
+                async with asyncio.timeout(_ASK_TIMEOUT):
+                    async with AionClient(url, headers=self.headers) as client:
+                        body = await client.cluster()
+            except ClientError as exc:
+                if exc.status == 404 and url == self.membership.seed_url:
+                    return self.membership.seed_only()  # a server without clusters
+                _log.warning("GET %s/cluster refused (%s)", url, exc)
+            except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+                _log.info("GET %s/cluster failed (%s)", url, exc)
+            else:
+                return self.membership.update(body, answered_at=url)
+        return self.membership.targets()  # nobody answered: keep what we have
 
-    def _start(self, frame: dict[str, Any]) -> None:
-        task = ActivityTask(
-            workflow_id=frame["workflow_id"], run_id=frame["run_id"],
-            activity_id=frame["activity_id"], activity_type=frame["activity_type"],
-            input=frame.get("input"), attempt=frame["attempt"], namespace=frame["namespace"],
-            task_queue=frame["task_queue"],
-            start_to_close_timeout=_seconds(frame.get("start_to_close_ms")),
-            heartbeat_timeout=_seconds(frame.get("heartbeat_timeout_ms")),
+    def _reconcile(self, targets: Mapping[str, str]) -> None:
+        """Close the sessions of nodes gone; open one per new node (unless draining)."""
+        for url in [url for url in self._running if url not in targets]:
+            _log.info("node at %s left the cluster: closing its worker session", url)
+            self._running.pop(url).cancel()
+            self.sessions.pop(url, None)
+        if self._draining:
+            return
+        for url, node_id in targets.items():
+            if url not in self._running:
+                _log.info("worker session with node %s at %s", node_id or "?", url)
+                self.sessions[url] = session = self._session(url)
+                task = asyncio.create_task(session.run_async())
+                task.add_done_callback(lambda _: self._wake.set())
+                self._running[url] = task
+
+    def _session(self, url: str) -> WorkerSession:
+        return WorkerSession(
+            url, task_queue=self.task_queue, definitions=self.definitions,
+            max_concurrent=self.max_concurrent, namespaces=self.namespaces,
+            headers=self.headers, node=self.node, backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max, on_drop=self._wake.set,
         )  # fmt: skip
-        task_id = frame["task_id"]
-        self._in_hand[task_id] = task
-        self._executor.submit(task, lambda outcome: self._from_thread(task_id, outcome))
 
-    # -- executor callbacks (worker threads) ---------------------------------------------
-
-    def _on_heartbeat(self, task: ActivityTask, details: Any) -> None:
-        task_id = next((t for t, held in self._in_hand.items() if held is task), None)
-        if task_id is not None and self._loop is not None:
-            frame = {"type": "heartbeat", "task_id": task_id, "details": details}
-            self._loop.call_soon_threadsafe(self._send_soon, frame)
-
-    def _from_thread(self, task_id: str, outcome: ActivityOutcome) -> None:
-        assert self._loop is not None
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._report, task_id, outcome)
-
-    def _report(self, task_id: str, outcome: ActivityOutcome) -> None:
-        if self._in_hand.pop(task_id, None) is None or isinstance(outcome, ActivityWasCancelled):
-            return  # the server cancelled it: it wants no result
-        frame: dict[str, Any] = {"type": "result", "task_id": task_id}
-        if isinstance(outcome, ActivitySucceeded):
-            frame["result"] = outcome.result
-        elif isinstance(outcome, ActivityAttemptFailed):
-            error = outcome.error
-            frame["error"] = {
-                "kind": "retryable" if error.kind.value == "Retryable" else "terminal",
-                "message": error.message, "type": error.type or "ActivityError",
-                "details": error.details,
-            }  # fmt: skip
-        else:  # a local timeout cannot happen (the server owns timeouts); report it retryable
-            frame["error"] = {"kind": "retryable", "message": str(outcome)}
-        self._unsent[task_id] = frame
-        self._send_soon(frame)
-
-    def _send_soon(self, frame: dict[str, Any]) -> None:
-        if self._outbox is not None:  # disconnected: results wait in _unsent for the next socket
-            self._outbox.put_nowait(json.dumps(frame))
-
-
-async def _write(ws: aiohttp.ClientWebSocketResponse, outbox: asyncio.Queue[str]) -> None:
-    """The one writer of a socket, so frames leave in order."""
-    while True:
-        text = await outbox.get()
-        with contextlib.suppress(Exception):
-            await ws.send_str(text)
-
-
-def _seconds(ms: int | None) -> float | None:
-    return None if ms is None else ms / 1000
+    def _raise_failures(self) -> None:
+        """Forget sessions that ended (drained); re-raise one that failed (refused)."""
+        for url, task in list(self._running.items()):
+            if not task.done():
+                continue
+            del self._running[url]
+            if not task.cancelled() and task.exception() is not None:
+                self.drain()
+                raise task.exception()  # type: ignore[misc]

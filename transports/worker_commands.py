@@ -1,4 +1,5 @@
-"""``aionactors worker``: serve one task queue's activities from imported modules.
+"""``aionactors worker``: serve one task queue's activities from imported modules, for
+the server given and, when it is a cluster node, for every node of its cluster.
 
 Example::
 
@@ -34,7 +35,14 @@ def add_worker_command(commands: Any) -> None:
         metavar="MODULE",
         help="import MODULE and serve its @activity.defn functions (repeatable)",
     )
-    worker.add_argument("--max-concurrent", type=int, default=8, help="tasks in hand at once")
+    worker.add_argument(
+        "--max-concurrent", type=int, default=8,
+        help="tasks in hand at once, per node of a cluster (each node gets its own slots)",
+    )  # fmt: skip
+    worker.add_argument(
+        "--refresh-seconds", type=float, default=2.0,
+        help="how often to re-read the cluster's nodes (GET /cluster) to follow joins and exits",
+    )  # fmt: skip
     worker.add_argument("--namespace", action="append", help="namespace to serve (repeatable)")
     worker.add_argument("--token", help="bearer token (JWT auth mode)")
     worker.add_argument("--subject", help="x-aion-subject header (headers auth mode)")
@@ -62,7 +70,7 @@ def run_worker_command(args: argparse.Namespace) -> int:
     worker = Worker(
         args.server, task_queue=args.task_queue, activities=activities,
         max_concurrent=args.max_concurrent, namespace=args.namespace or ["default"],
-        token=args.token, headers=headers,
+        token=args.token, headers=headers, refresh_seconds=args.refresh_seconds,
     )  # fmt: skip
     try:
         worker.run()

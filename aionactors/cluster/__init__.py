@@ -7,6 +7,8 @@ heartbeat and rebalances when nodes join or leave; a
 the node does not hold at its current epoch, in the append's own transaction. A node
 holds an advisory lock named by its id for as long as its database session lives, so
 the shards of a node whose process died are taken at once, not after their lease.
+Every engine on PostgreSQL holds an engine lock (exclusive for a lone engine, shared
+for a node), so a lone engine never runs beside another engine (:class:`DatabaseInUse`).
 PostgreSQL is the coordinator: row locks, advisory locks, transactions.
 """
 
@@ -19,12 +21,14 @@ from aionactors.cluster._node import ClusterNode, NotOwner
 from aionactors.cluster._settings import ClusterSettings, LeaseTuning
 from aionactors.cluster._shards import ShardMap
 from aionactors.cluster._store import FencedPostgresStore
+from aionactors.cluster._tenancy import DatabaseInUse
 
 __all__ = [
     "ClusterNode",
     "ClusterSettings",
     "ClusterView",
     "CommitFollower",
+    "DatabaseInUse",
     "FencedPostgresStore",
     "LeaseLost",
     "LeaseManager",

@@ -35,6 +35,10 @@ class FencedPostgresStore(PostgresStore):
     >>> store = FencedPostgresStore(dsn, leases=LeaseManager(dsn, settings))  # doctest: +SKIP
     """
 
+    cluster_member = True
+    """Its engine takes the shared engine lock (aionactors.cluster._tenancy), not the
+    exclusive one of a lone engine: nodes share a store, a lone engine owns its own."""
+
     def __init__(self, dsn: str, *, leases: LeaseManager, schema: str = "", **kwargs: Any) -> None:
         self.leases = leases
         self._scope = threading.local()

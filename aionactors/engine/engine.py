@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -81,6 +81,10 @@ from aionactors.workflow.state import ensure_json
 from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 
 _log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from aionactors.cluster._tenancy import DatabaseClaim
+
 _DELIVERY_ATTEMPTS = 100
 _RECOVERY_BATCH = 32
 """Workflows replaying at once during recovery: enough to overlap I/O, few enough that
@@ -113,6 +117,8 @@ class Engine(WorkflowInteractions):
         self.schema = schema
         self._closed = False
         self._draining = False
+        self._claim: DatabaseClaim | None = None
+        """A PostgreSQL store's lock saying which engines may share it (Engine.open)."""
         self._drained: set[str] = set()
         """Workflows told of an activity outcome while draining: shutdown waits for them."""
         self.schedules: Schedules | None = None
@@ -193,15 +199,19 @@ class Engine(WorkflowInteractions):
             schema = SearchAttributeSchema.with_reserved()
             for name, kind in search_attributes.items():
                 schema.register(name, kind)
-        engine = cls(
+        opened = (
             open_store(store, write_timeout=engine_settings.store_write_timeout)
             if isinstance(store, str)
-            else store,
-            registry,
-            clock or SystemClock(),
-            engine_settings,
-            schema,
+            else store
         )
+        claim = _claim_database(opened, close_on_refusal=isinstance(store, str))
+        try:
+            engine = cls(opened, registry, clock or SystemClock(), engine_settings, schema)
+        except BaseException:
+            if claim is not None:
+                claim.release()
+            raise
+        engine._claim = claim
         try:
             engine.packages.reload_stored()
             engine.packages.load_operator_files(packages)
@@ -659,6 +669,8 @@ class Engine(WorkflowInteractions):
         self.writer.close()
         self.clock.close()
         self.store.close()
+        if self._claim is not None:  # last: the lock outlives every write of this engine
+            self._claim.release()
 
     def _await_recorded(self, workflow_ids: set[str]) -> None:
         """Wait until each workflow has handled the outcomes it was told of (they come
@@ -688,3 +700,16 @@ class Engine(WorkflowInteractions):
     list_workflows_async = AsyncTwin()
     count_workflows_async = AsyncTwin()
     shutdown_async = AsyncTwin()
+
+
+def _claim_database(store: EventStore, *, close_on_refusal: bool) -> DatabaseClaim | None:
+    """A PostgreSQL store's engine lock (exclusive for a lone engine, shared for a cluster
+    node: aionactors.cluster._tenancy); DatabaseInUse when another engine excludes us."""
+    from aionactors.cluster._tenancy import claim_database  # the cluster package imports us
+
+    try:
+        return claim_database(store)
+    except BaseException:
+        if close_on_refusal:
+            store.close()
+        raise

@@ -188,6 +188,7 @@ async def test_the_sdk_runs_sync_and_async_activities(server: TestServer, engine
         assert [r["order"] for r in out] == [40, 41, 42]
         engine.start_workflow("pay_flaky", "again", workflow_id="sdk2")
         assert await result(engine, "sdk2") == "again"
+        assert list(worker.sessions) == [url.rstrip("/")]  # a lone server: one session
 
 
 async def test_the_sdk_delivers_cancel_to_a_heartbeating_activity(
@@ -204,10 +205,10 @@ async def test_the_sdk_delivers_cancel_to_a_heartbeating_activity(
             await asyncio.sleep(0.01)
         engine.cancel("cx1")
         for _ in range(1000):
-            if not worker._in_hand:
+            if not worker.in_hand:
                 break
             await asyncio.sleep(0.01)
-        assert worker._in_hand == {}
+        assert worker.in_hand == 0
         status = await asyncio.to_thread(lambda: engine.describe("cx1").summary.status)
         assert status.value.lower().startswith("cancel")
 
