@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 
 from aionactors.cluster import FencedPostgresStore, LeaseManager
 from aionactors.core.errors import StoreError
 from aionactors.store.contract import WriteToken
 from tests.cluster.support import settings, started_event
+
+
+_OUT = threading.Lock()
+
+
+def say(message: dict[str, object]) -> None:
+    """One JSON line per message: the renew thread and the command loop both report, and
+    print() writes a line's text and its newline apart, so two could share a line."""
+    with _OUT:
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
 
 
 def main(dsn: str, schema: str, node_id: str) -> None:
@@ -18,7 +30,7 @@ def main(dsn: str, schema: str, node_id: str) -> None:
         owned = manager.owned_shards()
         if owned != reported:
             reported[:] = owned
-            print(json.dumps({"owned": owned}), flush=True)
+            say({"owned": owned})
 
     manager = LeaseManager(dsn, settings(node_id, schema))
     manager.add_renew_listener(report)
@@ -30,10 +42,9 @@ def main(dsn: str, schema: str, node_id: str) -> None:
         if command == "append":
             try:
                 store.append(WriteToken.recorder(), argument, [started_event(argument)], 0)
-                print(json.dumps({"append": argument, "ok": True}), flush=True)
+                say({"append": argument, "ok": True})
             except StoreError as exc:
-                print(json.dumps({"append": argument, "ok": False, "error": exc.error_type}),
-                      flush=True)  # fmt: skip
+                say({"append": argument, "ok": False, "error": exc.error_type})
     manager.stop()
     store.close()
 
