@@ -11,7 +11,6 @@ from aionactors.core.errors import StoreError
 from aionactors.store.contract import WriteToken
 from tests.cluster.support import settings, started_event
 
-
 _OUT = threading.Lock()
 
 
