@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
+from aionactors import Engine
+from aionactors.engine.clock import ManualClock
 from aionactors.store.conformance import HistoryBuilder, append_all
 from aionactors.store.outage import StoreUnavailable
 from aionactors.store.postgres import PostgresStore
 from aionactors.store.sql import EVENTS_TABLE
+from tests.transports import sample_workflows as s
+from tests.transports.support import Stream
+from transports import ServerConfig, create_app
 
 pytestmark = pytest.mark.postgres
 
@@ -31,40 +37,56 @@ POLL_SECONDS = 0.02
 
 
 class LockWaits:
-    """Every statement of the database seen waiting on a lock: (backend pid, its start)."""
+    """Counts the statements of the database seen waiting on a lock (backend, start)."""
 
     def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.seen: set[tuple[int, Any]] = set()
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
         import psycopg
 
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        self.seen: set[tuple[int, Any]] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self.seen.clear()
+        stop = threading.Event()
+        with psycopg.connect(self._dsn, autocommit=True) as conn:
 
-    def _watch(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            rows = self._conn.execute(
-                "SELECT pid, query_start FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).fetchall()
-            self.seen.update((pid, start) for pid, start in rows)
+            def watch() -> None:
+                while not stop.wait(POLL_SECONDS):
+                    rows = conn.execute(
+                        "SELECT pid, query_start FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    ).fetchall()
+                    self.seen.update((pid, start) for pid, start in rows)
+
+            thread = threading.Thread(target=watch, daemon=True)
+            thread.start()
+            try:
+                yield
+            finally:
+                stop.set()
+                thread.join()
 
     def during(self, read: Callable[[], Any]) -> int:
-        """How many lock waits ``read`` went through before it returned or raised."""
-        self.seen.clear()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        try:
-            with pytest.raises(StoreUnavailable, match="lock timeout"):
-                read()
-        finally:
-            self._stop.set()
-            self._thread.join()
+        """How many lock waits ``read`` went through before it failed as unavailable."""
+        with self.watching(), pytest.raises(StoreUnavailable, match="lock timeout"):
+            read()
         return len(self.seen)
 
-    def close(self) -> None:
-        self._conn.close()
+
+@contextmanager
+def table_locked(dsn: str, schema: str) -> Iterator[None]:
+    """Another session holds the events table in ACCESS EXCLUSIVE mode, in an open
+    transaction, until the block ends."""
+    import psycopg
+
+    holder = psycopg.connect(dsn)
+    try:
+        holder.execute(f'LOCK TABLE "{schema}".{EVENTS_TABLE} IN ACCESS EXCLUSIVE MODE')
+        yield
+    finally:
+        holder.rollback()  # the lock ends with its transaction
+        holder.close()
 
 
 @pytest.fixture
@@ -89,20 +111,37 @@ def reads(store: PostgresStore) -> dict[str, Callable[[], Any]]:
 def test_every_read_under_a_held_lock_fails_once_at_lock_timeout_then_works(
     store: PostgresStore, postgres_dsn: str, postgres_schema: str
 ) -> None:
-    import psycopg
-
     builder = HistoryBuilder("wf")
     append_all(store, builder, [builder.started(), builder.signal()])
     before = {name: read() for name, read in reads(store).items()}
-    holder = psycopg.connect(postgres_dsn)
     waits = LockWaits(postgres_dsn)
-    try:
-        holder.execute(f'LOCK TABLE "{postgres_schema}".{EVENTS_TABLE} IN ACCESS EXCLUSIVE MODE')
+    with table_locked(postgres_dsn, postgres_schema):
         counted = {name: waits.during(read) for name, read in reads(store).items()}
-    finally:
-        holder.rollback()  # the lock ends with its transaction
-        holder.close()
-        waits.close()
     assert counted == dict.fromkeys(counted, 1)  # one wait of lock_timeout each, no retries
     assert {name: read() for name, read in reads(store).items()} == before  # served again
     assert len(before["read_history"]) == 2 and before["head_position"] >= 2
+
+
+async def test_a_stream_resumed_under_a_held_lock_is_unavailable_after_one_wait(
+    aiohttp_client: Any, store: PostgresStore, postgres_dsn: str, postgres_schema: str
+) -> None:
+    engine = Engine.open(store, workflows=s.WORKFLOWS, activities=s.ACTIVITIES,
+                         clock=ManualClock())  # fmt: skip
+    try:
+        client = await aiohttp_client(create_app(engine, ServerConfig()))
+        handle = await engine.start_workflow_async("greeter", "x", workflow_id="before")
+        await engine.result_async(handle.workflow_id, timeout=10)
+        resume = {"firehose": {"namespace": "default", "resume_from_position": 1}}
+        waits = LockWaits(postgres_dsn)
+        with table_locked(postgres_dsn, postgres_schema), waits.watching():
+            stream = Stream(await client.ws_connect("/events/stream"))
+            await stream.subscribe(resume)  # reads the head of the commit log first
+            error = await stream.expect_error("unavailable")
+        assert "lock timeout" in error["message"] and len(waits.seen) == 1
+        stream = Stream(await client.ws_connect("/events/stream"))
+        await stream.subscribe(resume)  # released: served again, from the first event
+        frame = await stream.next_event()
+        assert (frame["position"], frame["event"]["workflow_id"]) == (1, "before")
+        await stream.ws.close()
+    finally:
+        engine.shutdown()
