@@ -19,7 +19,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from aionactors.core.workflow_keys import ID_FIELDS, KEY_SEPARATOR, namespace_of, public_id
+from aionactors.core.workflow_keys import ID_FIELDS, KEY_SEPARATOR, key_namespace, public_id
 
 LogFormat = Literal["text", "json"]
 
@@ -47,7 +47,7 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
         value = fields[name]
         if isinstance(value, str) and KEY_SEPARATOR in value:
             fields[name] = public_id(value)
-            fields.setdefault("namespace", namespace_of(value))
+            fields.setdefault("namespace", key_namespace(value))
     return fields
 
 

@@ -68,7 +68,7 @@ def public_id(key: str) -> str:
     return key.partition(KEY_SEPARATOR)[2]
 
 
-def namespace_of(key: str) -> str:
+def key_namespace(key: str) -> str:
     """The namespace a key names; ``default`` for a bare key (which a store from before
     per-namespace ids may also hold for another namespace's workflow)."""
     if KEY_SEPARATOR not in key:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aionactors.core.payload import ActivityError, WorkflowError
-from aionactors.core.workflow_keys import namespace_of, public_id
+from aionactors.core.workflow_keys import key_namespace, public_id
 
 if TYPE_CHECKING:
     from aionactors.engine.activities import ActivityTask
@@ -29,7 +29,7 @@ _log = logging.getLogger("aionactors.events")
 
 def subject(key: str, namespace: str | None = None) -> dict[str, str]:
     """The fields naming a workflow: its id and namespace (from its key unless given)."""
-    return {"workflow_id": public_id(key), "namespace": namespace or namespace_of(key)}
+    return {"workflow_id": public_id(key), "namespace": namespace or key_namespace(key)}
 
 
 def workflow_failed(workflow_id: str, run_id: str | None, error: WorkflowError) -> None:

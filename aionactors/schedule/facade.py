@@ -37,7 +37,7 @@ from aionactors.core.ids import new_id
 from aionactors.core.schedules import OverlapPolicy, ScheduleConfig
 from aionactors.core.search import DEFAULT_NAMESPACE, NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.timestamps import as_utc
-from aionactors.core.workflow_keys import KEY_SEPARATOR, legacy_key, public_id
+from aionactors.core.workflow_keys import KEY_SEPARATOR, key_namespace, legacy_key, public_id
 from aionactors.schedule import messages as msg
 from aionactors.schedule.actor import ScheduleActor, ScheduleBroken, ScheduleRuntime, described
 from aionactors.schedule.directory import Directory
@@ -358,7 +358,7 @@ class Schedules:
         if key not in self._known:
             return None
         if KEY_SEPARATOR in key:
-            return key.partition(KEY_SEPARATOR)[0]
+            return key_namespace(key)
         try:
             state: ScheduleState = self._ask(key, msg.Describe(0))
         except ScheduleNotFound:
@@ -476,7 +476,7 @@ def _may_be_in(key: str, namespace: str | None) -> bool:
     """Could the schedule of ``key`` be in ``namespace``? (A bare key may be anyone's.)"""
     if namespace is None or KEY_SEPARATOR not in key:
         return True
-    return key.partition(KEY_SEPARATOR)[0] == namespace
+    return key_namespace(key) == namespace
 
 
 def _list_order(state: ScheduleState) -> tuple[bool, datetime | str, str]:
