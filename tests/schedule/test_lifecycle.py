@@ -57,6 +57,18 @@ def test_generated_ids_and_duplicates(harness: Harness) -> None:
         harness.schedules.create(every(60), schedule_id=state.schedule_id)
 
 
+def test_a_schedule_never_joins_a_workflows_history(harness: Harness) -> None:
+    engine = harness.engine
+    engine.start_workflow("sched_waiter", workflow_id="schedule:taken")  # a schedule's name
+    before = engine.history("schedule:taken")
+    with pytest.raises(AlreadyExists):
+        harness.schedules.create(every(60), schedule_id="taken")
+    assert engine.history("schedule:taken") == before  # nothing appended to the workflow
+    deleted = harness.schedules.create(every(60), schedule_id="again")
+    harness.schedules.delete(deleted.schedule_id)
+    assert harness.schedules.create(every(60), schedule_id="again").schedule_id == "again"
+
+
 def test_triggered_runs_carry_namespace_schedule_id_and_attributes(harness: Harness) -> None:
     config = every(
         60,
