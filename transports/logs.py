@@ -1,19 +1,25 @@
 """Logging for ``aionactors serve``: the standard ``logging`` module, text or one JSON object
 per line (``--log-format json``).
 
-Records carry their subject as ``extra`` fields (``workflow_id``, ``run_id``, ...; see
-``aionactors.engine.oplog``). The JSON formatter writes them as top-level keys; the
-text formatter appends them as ``key=value``. Both are ~30 lines of stdlib, so
-python-json-logger would add a dependency for less control over the keys.
+Records carry their subject as ``extra`` fields (``workflow_id``, ``namespace``,
+``run_id``, ...; see ``aionactors.engine.oplog``). The JSON formatter writes them as
+top-level keys; the text formatter appends them as ``key=value``. Operators see ids as
+callers do: a workflow key of a namespace other than ``default`` (``ns\\x1fid``) in a
+field is written as its id plus a ``namespace`` field, and in a message as its id.
+Both are ~30 lines of stdlib, so python-json-logger would add a dependency for less
+control over the keys.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
+
+from aionactors.core.workflow_keys import ID_FIELDS, KEY_SEPARATOR, key_namespace, public_id
 
 LogFormat = Literal["text", "json"]
 
@@ -24,13 +30,31 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 }
 
 
+_KEY_PREFIX = re.compile(f"[^\\s'\"\\\\{KEY_SEPARATOR}]+(?:{KEY_SEPARATOR}|\\\\x1f)")
+"""The ``namespace\\x1f`` of a workflow key written into a message (as is, or as ``%r``
+writes it)."""
+
+
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
-    """The structured fields a caller passed with ``extra=`` (None values left out)."""
-    return {
+    """The structured fields a caller passed with ``extra=`` (None values left out),
+    workflow keys shown as ids beside their ``namespace``."""
+    fields = {
         key: value
         for key, value in record.__dict__.items()
         if key not in _STANDARD and not key.startswith("_") and value is not None
     }
+    for name in ID_FIELDS & fields.keys():
+        value = fields[name]
+        if isinstance(value, str) and KEY_SEPARATOR in value:
+            fields[name] = public_id(value)
+            fields.setdefault("namespace", key_namespace(value))
+    return fields
+
+
+def shown_message(record: logging.LogRecord) -> str:
+    """The record's message with every workflow key in it written as its id."""
+    message = record.getMessage()
+    return _KEY_PREFIX.sub("", message)
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,7 +67,7 @@ class JsonFormatter(logging.Formatter):
             .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": shown_message(record),
             **extra_fields(record),
         }
         if record.exc_info:
@@ -58,6 +82,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = shown_message(record)
         line = super().formatMessage(record)
         fields = " ".join(f"{k}={v}" for k, v in extra_fields(record).items())
         return f"{line} {fields}" if fields else line

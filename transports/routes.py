@@ -7,6 +7,7 @@ their wire code and the error middleware renders them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -27,7 +28,7 @@ from aionactors.core.search import (
     SEARCH_ATTRIBUTES_ADAPTER,
     TASK_QUEUE_ATTRIBUTE,
 )
-from aionactors.core.workflow_keys import public_id, public_json
+from aionactors.core.workflow_keys import public_id, public_json, workflow_key
 from transports import models as m
 from transports.parsing import read_body, read_query
 from transports.results import workflow_result
@@ -165,10 +166,28 @@ def _filter_fields(flt: m.ListRequest, *, paged: bool) -> dict[str, Any]:
     return fields
 
 
-async def _list(request: web.Request, flt: m.ListRequest) -> web.Response:
-    state = state_of(request)
+async def _engine_filter(
+    request: web.Request, flt: m.ListRequest, *, paged: bool
+) -> dict[str, Any]:
+    """The filter's fields for the engine, its ``parent`` named by the parent's key: a
+    child's summary records its parent's key (ids are per namespace), found in the
+    filter's namespace as every route finds a workflow (under its bare id if stored so
+    before)."""
     identity_of(request).require(flt.namespace)
-    page = await state.engine.list_workflows_async(**_filter_fields(flt, paged=True))
+    fields = _filter_fields(flt, paged=paged)
+    if flt.parent is not None:
+        engine = state_of(request).engine
+        parent = await asyncio.to_thread(engine.find_in, flt.namespace, flt.parent)
+        if parent is not None and parent.namespace == flt.namespace:
+            fields["parent"] = parent.workflow_id
+        else:  # no such parent: its children would still be keyed so
+            fields["parent"] = workflow_key(flt.namespace, flt.parent)
+    return fields
+
+
+async def _list(request: web.Request, flt: m.ListRequest) -> web.Response:
+    fields = await _engine_filter(request, flt, paged=True)
+    page = await state_of(request).engine.list_workflows_async(**fields)
     return _ok(page.model_dump(mode="json"), flt.namespace)
 
 
@@ -182,9 +201,8 @@ async def list_workflows_get(request: web.Request) -> web.Response:
 
 async def count_workflows(request: web.Request) -> web.Response:
     flt = read_query(request, m.CountRequest)
-    state = state_of(request)
-    identity_of(request).require(flt.namespace)
-    count = await state.engine.count_workflows_async(**_filter_fields(flt, paged=False))
+    fields = await _engine_filter(request, flt, paged=False)
+    count = await state_of(request).engine.count_workflows_async(**fields)
     return _ok({"count": count})
 
 

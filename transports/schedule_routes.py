@@ -1,9 +1,11 @@
 """The schedule routes of PROTOCOL.md over the engine's ``Schedules``.
 
-A schedule belongs to the namespace in its config. A caller granted that
-namespace sees it; anyone else gets the same ``not_found`` as for a schedule
-that does not exist (anti-leak), and naming a namespace one is not granted is
-``namespace_denied``.
+A schedule belongs to the namespace in its config, and schedule ids are per
+namespace: each route looks the path's id up in the request's namespace, so two
+namespaces may each have a "nightly" and no answer depends on another namespace's
+schedules. A caller granted the namespace sees its schedules; a schedule of another
+namespace is the same ``not_found`` as one that does not exist (anti-leak), and
+naming a namespace one is not granted is ``namespace_denied``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from aionactors.core import ScheduleNotFound
+from aionactors.core import InvalidInput
 from aionactors.core.schedules import ScheduleConfig
 from aionactors.core.workflow_keys import public_json
 from aionactors.schedule import Schedules, ScheduleState
@@ -56,20 +58,11 @@ def _config(body: ScheduleCreateRequest) -> ScheduleConfig:
     return ScheduleConfig.model_validate(body.model_dump(exclude={"schedule_id"}))
 
 
-async def _owned_state(request: web.Request, fire_times: int = 0) -> ScheduleState:
-    """The path's schedule, if the caller may see it in the requested namespace."""
-    schedule_id = request.match_info["schedule_id"]
+def _target(request: web.Request) -> tuple[str, str]:
+    """The path's schedule id and the request's namespace (which the caller must hold)."""
     namespace = read_query(request, NamespaceQuery).namespace
     identity_of(request).require(namespace)
-    state = await _schedules(request).describe_async(schedule_id, fire_times)
-    if state.namespace != namespace:
-        raise ScheduleNotFound(schedule_id)
-    return state
-
-
-async def _owned(request: web.Request) -> str:
-    """The schedule id of the path, if the caller may see it in the requested namespace."""
-    return (await _owned_state(request)).schedule_id
+    return request.match_info["schedule_id"], namespace
 
 
 def _wire(state: ScheduleState) -> dict[str, Any]:
@@ -97,26 +90,36 @@ async def list_schedules(request: web.Request) -> web.Response:
 
 
 async def get_schedule(request: web.Request) -> web.Response:
-    return _state(await _owned_state(request, fire_times=5))  # as Schedules.describe shows
+    schedule_id, namespace = _target(request)
+    state = await _schedules(request).describe_async(schedule_id, 5, namespace=namespace)
+    return _state(state)  # 5 fire times, as Schedules.describe shows
 
 
 async def update_schedule(request: web.Request) -> web.Response:
-    schedule_id = await _owned(request)
+    """PUT: the body's namespace, if given, must be the request's (it names the schedule)."""
+    schedule_id, namespace = _target(request)
     body = await read_body(request, ScheduleCreateRequest)
-    identity_of(request).require(body.namespace)
+    if "namespace" not in body.model_fields_set:
+        body = body.model_copy(update={"namespace": namespace})
+    elif body.namespace != namespace:
+        raise InvalidInput(
+            f"namespace: the body's {body.namespace!r} is not the request's {namespace!r}"
+            " (a schedule never moves to another namespace)"
+        )
     return _state(await _schedules(request).update_async(schedule_id, _config(body)))
 
 
 async def delete_schedule(request: web.Request) -> web.Response:
-    schedule_id = await _owned(request)
-    await _schedules(request).delete_async(schedule_id)
+    schedule_id, namespace = _target(request)
+    await _schedules(request).delete_async(schedule_id, namespace=namespace)
     return web.json_response({})
 
 
 def _action(name: str) -> Any:
     async def handler(request: web.Request) -> web.Response:
-        schedule_id = await _owned(request)
-        return _state(await getattr(_schedules(request), f"{name}_async")(schedule_id))
+        schedule_id, namespace = _target(request)
+        act = getattr(_schedules(request), f"{name}_async")
+        return _state(await act(schedule_id, namespace=namespace))
 
     handler.__name__ = f"{name}_schedule"
     return handler

@@ -68,6 +68,14 @@ def public_id(key: str) -> str:
     return key.partition(KEY_SEPARATOR)[2]
 
 
+def key_namespace(key: str) -> str:
+    """The namespace a key names; ``default`` for a bare key (which a store from before
+    per-namespace ids may also hold for another namespace's workflow)."""
+    if KEY_SEPARATOR not in key:
+        return DEFAULT_NAMESPACE
+    return key.partition(KEY_SEPARATOR)[0]
+
+
 def legacy_key(namespace: str, workflow_id: str) -> str | None:
     """Where a store from before per-namespace ids kept this workflow (None: same key)."""
     return None if namespace == DEFAULT_NAMESPACE else workflow_id

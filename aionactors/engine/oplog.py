@@ -2,11 +2,12 @@
 
 A workflow that fails or times out, an activity attempt that fails (retried or not),
 a stream subscriber cut off as ``lagged``, recovery finishing. Each record carries
-its subject as structured fields (``extra``: ``workflow_id``, ``run_id``,
-``activity_id``, ...) so a JSON formatter (``aionactors serve --log-format json``)
-emits them as keys and a text formatter appends them as ``key=value``. The engine
-calls these helpers from the one place each event happens, after it is recorded, so
-a replay never logs an event twice.
+its subject as structured fields (``extra``: ``workflow_id``, ``namespace``,
+``run_id``, ``activity_id``, ...): a workflow by its id in its namespace, never the
+engine's namespaced key, as every reply shows it. So a JSON formatter
+(``aionactors serve --log-format json``) emits them as keys and a text formatter
+appends them as ``key=value``. The engine calls these helpers from the one place each
+event happens, after it is recorded, so a replay never logs an event twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aionactors.core.payload import ActivityError, WorkflowError
+from aionactors.core.workflow_keys import key_namespace, public_id
 
 if TYPE_CHECKING:
     from aionactors.engine.activities import ActivityTask
@@ -25,12 +27,17 @@ if TYPE_CHECKING:
 _log = logging.getLogger("aionactors.events")
 
 
+def subject(key: str, namespace: str | None = None) -> dict[str, str]:
+    """The fields naming a workflow: its id and namespace (from its key unless given)."""
+    return {"workflow_id": public_id(key), "namespace": namespace or key_namespace(key)}
+
+
 def workflow_failed(workflow_id: str, run_id: str | None, error: WorkflowError) -> None:
     _log.warning(
         "workflow %s failed: %s",
-        workflow_id,
+        public_id(workflow_id),
         error.message,
-        extra={"workflow_id": workflow_id, "run_id": run_id, "error_type": error.type},
+        extra=subject(workflow_id) | {"run_id": run_id, "error_type": error.type},
     )
 
 
@@ -49,16 +56,17 @@ def terminal_recorded(workflow_id: str, run_id: str | None, specs: list[Any]) ->
     elif kind.__name__ == "WorkflowTimedOut":
         _log.warning(
             "workflow %s timed out (%s timeout)",
-            workflow_id,
+            public_id(workflow_id),
             fields.get("timeout", "workflow"),
-            extra={"workflow_id": workflow_id, "run_id": run_id},
+            extra=subject(workflow_id) | {"run_id": run_id},
         )
 
 
 def activity_failed(task: ActivityTask, error: ActivityError, retry_in: float | None) -> None:
     """An attempt failed; ``retry_in`` is the backoff before the next one (None: no retry)."""
+    workflow_id = public_id(task.workflow_id)
     fields = {
-        "workflow_id": task.workflow_id,
+        **subject(task.workflow_id, task.namespace),
         "run_id": task.run_id,
         "activity_id": task.activity_id,
         "activity_type": task.activity_type,
@@ -68,13 +76,13 @@ def activity_failed(task: ActivityTask, error: ActivityError, retry_in: float | 
     if retry_in is None:
         _log.warning(
             "activity %s (workflow %s) attempt %d failed, not retried: %s",
-            task.activity_type, task.workflow_id, task.attempt, error.message,
+            task.activity_type, workflow_id, task.attempt, error.message,
             extra=fields,
         )  # fmt: skip
     else:
         _log.warning(
             "activity %s (workflow %s) attempt %d failed, retrying in %.3g s: %s",
-            task.activity_type, task.workflow_id, task.attempt, retry_in, error.message,
+            task.activity_type, workflow_id, task.attempt, retry_in, error.message,
             extra={**fields, "retry_in_seconds": retry_in},
         )  # fmt: skip
 
@@ -88,7 +96,7 @@ def subscriber_lagged(subscription: Subscription, reason: str) -> None:
         subscription.id,
         reason,
         extra={"subscriber": subscription.id, "subscription": subscription.kind}
-        | ({"workflow_id": workflow_id} if workflow_id else {}),
+        | (subject(workflow_id) if workflow_id else {}),
     )
 
 

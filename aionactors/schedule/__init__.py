@@ -15,7 +15,9 @@ Example::
     schedules.stop()          # then engine.shutdown()
 
 Each schedule is an actor under a supervisor, the only writer of its own
-history ``schedule:{id}``; its state is the fold of that history. Triggers,
+history ``schedule:{key}``; its state is the fold of that history. Schedule ids are
+per namespace: the key of ``nightly`` is ``nightly`` in ``default`` and
+``schedule_key("acme", "nightly")`` in ``acme``, and every method takes ``namespace=``. Triggers,
 policies and the projection are pure modules that can be used on their own.
 """
 
@@ -47,6 +49,7 @@ from aionactors.schedule.state import (
     ScheduleProjection,
     ScheduleState,
     history_id,
+    schedule_key,
     tick_workflow_id,
 )
 from aionactors.schedule.triggers import (
@@ -85,6 +88,7 @@ __all__ = [
     "next_fire_times",
     "plan_catch_up",
     "previous_fire_times",
+    "schedule_key",
     "tick_workflow_id",
     "validate_spec",
 ]

@@ -40,7 +40,7 @@ from aionactors.core.schedules import (
     SkipReason,
     TriggerCause,
 )
-from aionactors.core.workflow_keys import peer_key
+from aionactors.core.workflow_keys import peer_key, public_id
 from aionactors.schedule import messages as msg
 from aionactors.schedule.directory import Directory
 from aionactors.schedule.history import ScheduleLog
@@ -100,9 +100,12 @@ class ScheduleActor(pykka.ThreadingActor):
     use_daemon_thread = True
 
     def __init__(self, runtime: ScheduleRuntime, schedule_id: str) -> None:
+        """``schedule_id`` is the schedule's key (``namespace\x1fid`` outside default)."""
         super().__init__()
         self.rt = runtime
         self.schedule_id = schedule_id
+        self.public_id = public_id(schedule_id)
+        """The id in its namespace: what callers, run ids and messages name."""
         self.projection = ScheduleProjection(schedule_id, runtime.recent_limit)
         self.log: ScheduleLog
         self._timer: Cancellable | None = None
@@ -127,8 +130,9 @@ class ScheduleActor(pykka.ThreadingActor):
             self.broken = f"{type(exc).__name__}: {exc}"
             _log.error(
                 "schedule %s is isolated: its history cannot be loaded (%s)",
-                self.schedule_id,
+                self.public_id,
                 self.broken,
+                extra=self._subject,
             )
 
     def _load(self) -> None:
@@ -168,13 +172,16 @@ class ScheduleActor(pykka.ThreadingActor):
         by the refused append, so the projection is still the fold of the store)."""
         self._disarm()
         self.deposed = refusal
-        _log.info("schedule %s: another process runs it now (%s)", self.schedule_id, refusal)
+        _log.info(
+            "schedule %s: another process runs it now (%s)",
+            self.public_id, refusal, extra=self._subject,
+        )  # fmt: skip
 
     def _receive(self, message: Any) -> Any:
         if self.broken is not None:
             if isinstance(message, msg.ASKS):
                 raise ScheduleBroken(
-                    f"schedule {self.schedule_id!r} is isolated: its history cannot be"
+                    f"schedule {self.public_id!r} is isolated: its history cannot be"
                     f" loaded ({self.broken})"
                 )
             return None
@@ -203,13 +210,13 @@ class ScheduleActor(pykka.ThreadingActor):
             case msg.Crash(error=error):
                 raise error
             case _:
-                _log.warning("schedule %s ignored %r", self.schedule_id, message)
+                _log.warning("schedule %s ignored %r", self.public_id, message, extra=self._subject)
 
     def _on_ask(self, message: Any) -> Any:
         match message:
             case msg.Create(config=config):
                 if self.projection.exists:
-                    raise AlreadyExists(f"schedule {self.schedule_id!r} already exists")
+                    raise AlreadyExists(f"schedule {self.public_id!r} already exists")
                 self.log.record(ev.ScheduleCreated, config=config)
                 self._arm()
                 return self._state(DESCRIBED_FIRE_TIMES)
@@ -231,7 +238,7 @@ class ScheduleActor(pykka.ThreadingActor):
                 self._disarm()
                 return None
             case msg.TriggerNow(overlap_policy=policy):
-                wid = self._run_key(manual_workflow_id(self.schedule_id, self.log.next_seq))
+                wid = self._run_key(manual_workflow_id(self.public_id, self.log.next_seq))
                 try:
                     self._fire(self.rt.seams.timer.now(), TriggerCause.MANUAL, wid, policy)
                 except _Halt:
@@ -261,7 +268,10 @@ class ScheduleActor(pykka.ThreadingActor):
                 else:
                     self._skip(step.first, step.last, step.reason, cause)
         except _Halt:
-            _log.info("schedule %s: the engine refuses starts; ticks wait", self.schedule_id)
+            _log.info(
+                "schedule %s: the engine refuses starts; ticks wait",
+                self.public_id, extra=self._subject,
+            )  # fmt: skip
 
     def _repair_first_tick(self, cause: TriggerCause, now: datetime) -> None:
         """A crashed evaluator may have started the next tick without recording it: record it,
@@ -274,7 +284,7 @@ class ScheduleActor(pykka.ThreadingActor):
         if upcoming[0] + jitter(self.schedule_id, upcoming[0], spec) > now:
             return
         run = self.rt.seams.starter.find(
-            self._run_key(tick_workflow_id(self.schedule_id, upcoming[0]))
+            self._run_key(tick_workflow_id(self.public_id, upcoming[0]))
         )
         if run is not None:
             self._record_started(run, upcoming[0], cause)
@@ -291,7 +301,7 @@ class ScheduleActor(pykka.ThreadingActor):
         overlap: OverlapPolicy | None = None,
     ) -> Outcome:
         """One tick under the overlap policy; raises _Halt if the engine refuses starts."""
-        wid = workflow_id or self._run_key(tick_workflow_id(self.schedule_id, fire_at))
+        wid = workflow_id or self._run_key(tick_workflow_id(self.public_id, fire_at))
         existing = self.rt.seams.starter.find(wid) if self._may_exist(fire_at, cause) else None
         if existing is not None:
             if cause is TriggerCause.BACKFILL:
@@ -328,13 +338,16 @@ class ScheduleActor(pykka.ThreadingActor):
 
     def _start(self, wid: str, fire_at: datetime, cause: TriggerCause) -> Outcome:
         try:
-            run = self.rt.seams.starter.start(wid, self.schedule_id, self._config)
+            run = self.rt.seams.starter.start(wid, self.public_id, self._config)
         except self.rt.deposed:
             raise
         except Unavailable:
             raise _Halt from None
         except _START_REFUSALS as exc:
-            _log.warning("schedule %s could not start %s: %s", self.schedule_id, wid, exc)
+            _log.warning(
+                "schedule %s could not start %s: %s",
+                self.public_id, public_id(wid), exc, extra=self._subject,
+            )  # fmt: skip
             self._skip(fire_at, fire_at, SkipReason.START_FAILED, cause, detail=str(exc))
             return Outcome.SKIPPED
         self._record_started(run, fire_at, cause)
@@ -373,7 +386,7 @@ class ScheduleActor(pykka.ThreadingActor):
     def _end_current(self, terminate: bool, fire_at: datetime) -> None:
         """cancel_previous / terminate_previous: stop every current run before the new one."""
         how = "terminated" if terminate else "cancelled"
-        reason = f"{how} by schedule {self.schedule_id!r} for its tick at {fire_at.isoformat()}"
+        reason = f"{how} by schedule {self.public_id!r} for its tick at {fire_at.isoformat()}"
         seams = self.rt.seams
         for wid in list(self.projection.current):
             seams.canceller.cancel(wid, reason, terminate=terminate)
@@ -388,7 +401,7 @@ class ScheduleActor(pykka.ThreadingActor):
             run = seams.starter.find(tick.workflow_id)
             if run is None:
                 try:
-                    run = seams.starter.start(tick.workflow_id, self.schedule_id, self._config)
+                    run = seams.starter.start(tick.workflow_id, self.public_id, self._config)
                 except self.rt.deposed:
                     raise
                 except Unavailable:
@@ -432,7 +445,7 @@ class ScheduleActor(pykka.ThreadingActor):
                 result[outcome].append(tick)
         self._arm()
         return msg.BackfillResult(
-            schedule_id=self.schedule_id,
+            schedule_id=self.public_id,
             start=start,
             end=end,
             started=result[Outcome.STARTED],
@@ -474,9 +487,16 @@ class ScheduleActor(pykka.ThreadingActor):
         assert config is not None
         return config
 
+    @property
+    def _subject(self) -> dict[str, str]:
+        """The structured log fields naming this schedule: its id and its namespace."""
+        config = self.projection.config
+        namespace = config.namespace if config is not None else None
+        return {"schedule_id": self.public_id} | ({"namespace": namespace} if namespace else {})
+
     def _require(self) -> None:
         if not self.projection.exists:
-            raise ScheduleNotFound(self.schedule_id)
+            raise ScheduleNotFound(self.public_id)
 
     def _state(self, fire_times: int) -> ScheduleState:
         self._require()

@@ -6,7 +6,9 @@
 >>> schedules.describe(state.schedule_id).next_fire_times          # doctest: +SKIP
 >>> schedules.stop()                                               # before engine.shutdown()
 
-Every method has an ``*_async`` twin that runs it off the event loop.
+Schedule ids are per namespace: a method naming a schedule looks it up in its
+``namespace`` (``default`` unless given), so two namespaces may each have a
+"nightly". Every method has an ``*_async`` twin that runs it off the event loop.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from aionactors.core.errors import (
 from aionactors.core.events import Event
 from aionactors.core.ids import new_id
 from aionactors.core.schedules import OverlapPolicy, ScheduleConfig
-from aionactors.core.search import NAMESPACE_ATTRIBUTE, StringValue
+from aionactors.core.search import DEFAULT_NAMESPACE, NAMESPACE_ATTRIBUTE, StringValue
 from aionactors.core.timestamps import as_utc
+from aionactors.core.workflow_keys import KEY_SEPARATOR, key_namespace, legacy_key, public_id
 from aionactors.schedule import messages as msg
 from aionactors.schedule.actor import ScheduleActor, ScheduleBroken, ScheduleRuntime, described
 from aionactors.schedule.directory import Directory
@@ -49,8 +52,8 @@ from aionactors.schedule.state import (
     DEFAULT_RECENT_LIMIT,
     ScheduleProjection,
     ScheduleState,
-    check_schedule_id,
     history_id,
+    schedule_key,
     schedule_of,
 )
 from aionactors.schedule.triggers import validate_spec
@@ -178,56 +181,71 @@ class Schedules:
     def create(
         self, config: ScheduleConfig | dict[str, Any], schedule_id: str | None = None
     ) -> ScheduleState:
-        """Record ScheduleCreated and arm the schedule; AlreadyExists if the id is taken."""
+        """Record ScheduleCreated and arm the schedule in the config's namespace;
+        AlreadyExists if that namespace has a schedule of this id."""
         config = self._validated(config)
         schedule_id = new_id() if schedule_id is None else schedule_id
-        check_schedule_id(schedule_id)
-        self._load(schedule_id)  # a cluster node may not have met it yet
+        key = schedule_key(config.namespace, schedule_id)
+        taken = AlreadyExists(f"schedule {schedule_id!r} already exists")
+        if self._legacy_key(config.namespace, schedule_id) is not None:
+            raise taken  # created under its bare id by an earlier version
+        self._load(key)  # a cluster node may not have met it yet
         with self._lock:
-            if schedule_id in self._known:
-                raise AlreadyExists(f"schedule {schedule_id!r} already exists")
-            self._spawn(schedule_id)
+            if key in self._known:
+                raise taken
+            self._spawn(key)
         try:
-            state: ScheduleState = self._ask(schedule_id, msg.Create(config))
+            state: ScheduleState = self._ask(key, msg.Create(config))
         except Exception:
-            self._terminate(schedule_id)
+            self._terminate(key)
             raise
         return state
 
     def update(self, schedule_id: str, config: ScheduleConfig | dict[str, Any]) -> ScheduleState:
-        """Replace the whole config; ticks already due run under the old one first."""
+        """Replace the whole config of the schedule of this id in the config's namespace
+        (a schedule never changes namespace); ticks already due run under the old one first."""
         config = self._validated(config)
-        state: ScheduleState = self._ask(schedule_id, msg.Update(config))
+        key = self._resolve(config.namespace, schedule_id)
+        state: ScheduleState = self._ask(key, msg.Update(config))
         return state
 
-    def pause(self, schedule_id: str) -> ScheduleState:
+    def pause(self, schedule_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> ScheduleState:
         """No new ticks until resumed (runs in progress go on; buffered ticks wait)."""
-        state: ScheduleState = self._ask(schedule_id, msg.Pause())
+        state: ScheduleState = self._ask(self._resolve(namespace, schedule_id), msg.Pause())
         return state
 
-    def resume(self, schedule_id: str) -> ScheduleState:
+    def resume(self, schedule_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> ScheduleState:
         """Fire again from now on; ticks that fell while paused are not caught up."""
-        state: ScheduleState = self._ask(schedule_id, msg.Resume())
+        state: ScheduleState = self._ask(self._resolve(namespace, schedule_id), msg.Resume())
         return state
 
-    def delete(self, schedule_id: str) -> None:
+    def delete(self, schedule_id: str, *, namespace: str = DEFAULT_NAMESPACE) -> None:
         """Record ScheduleDeleted and stop the schedule; its runs in progress go on."""
-        self._ask(schedule_id, msg.Delete())
-        self._terminate(schedule_id)
+        key = self._resolve(namespace, schedule_id)
+        self._ask(key, msg.Delete())
+        self._terminate(key)
 
     def trigger(
-        self, schedule_id: str, overlap_policy: OverlapPolicy | str | None = None
+        self,
+        schedule_id: str,
+        overlap_policy: OverlapPolicy | str | None = None,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
     ) -> ScheduleState:
         """Fire now, under the schedule's overlap policy unless another is given."""
         policy = _parse(OverlapPolicy, overlap_policy, "overlap_policy")
-        state: ScheduleState = self._ask(schedule_id, msg.TriggerNow(policy))
+        key = self._resolve(namespace, schedule_id)
+        state: ScheduleState = self._ask(key, msg.TriggerNow(policy))
         return state
 
-    def describe(self, schedule_id: str, fire_times: int = 5) -> ScheduleState:
+    def describe(
+        self, schedule_id: str, fire_times: int = 5, *, namespace: str = DEFAULT_NAMESPACE
+    ) -> ScheduleState:
         """The schedule's state with its next ``fire_times`` fire times (none while paused)."""
         if not 0 <= fire_times <= 1000:
             raise InvalidInput("fire_times must be between 0 and 1000")
-        state: ScheduleState = self._ask(schedule_id, msg.Describe(fire_times))
+        key = self._resolve(namespace, schedule_id)
+        state: ScheduleState = self._ask(key, msg.Describe(fire_times))
         return state
 
     def list(self, namespace: str | None = None, fire_times: int = 1) -> list[ScheduleState]:
@@ -237,10 +255,10 @@ class Schedules:
         state as last recorded; a tick their owner has not handled yet is not in it).
         """
         with self._lock:
-            known = sorted(self._known)
+            known = sorted(key for key in self._known if _may_be_in(key, namespace))
         futures = []
-        for schedule_id in known:
-            ref = self._directory.wait_for(schedule_id, _REBIND_WAIT)
+        for key in known:
+            ref = self._directory.wait_for(key, _REBIND_WAIT)
             if ref is not None:
                 futures.append(ref.ask(msg.Describe(fire_times), block=False))
         states: list[ScheduleState] = []
@@ -249,15 +267,21 @@ class Schedules:
                                      *self._runtime.deposed):  # fmt: skip
                 states.append(future.get(timeout=_ASK_TIMEOUT))
         if self._admit is not None:
-            listed = {state.schedule_id for state in states}
-            for schedule_id in self._seams.source.schedule_ids():
-                if schedule_id not in listed:
-                    states.extend(self._read_state(schedule_id, fire_times))
+            for key in self._seams.source.schedule_ids():
+                if key not in known and _may_be_in(key, namespace):
+                    states.extend(self._read_state(key, fire_times))
         if namespace is not None:
             states = [s for s in states if s.namespace == namespace]
         return sorted(states, key=_list_order)
 
-    def backfill(self, schedule_id: str, start: datetime, end: datetime) -> msg.BackfillResult:
+    def backfill(
+        self,
+        schedule_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> msg.BackfillResult:
         """Run the ticks of ``[start, end]`` (past only) under the overlap policy.
 
         Idempotent: a tick whose run exists already is reported, not run again.
@@ -266,7 +290,8 @@ class Schedules:
             start, end = as_utc(start), as_utc(end)
         except ValueError as exc:
             raise InvalidInput(f"backfill: {exc}") from None
-        result: msg.BackfillResult = self._ask(schedule_id, msg.Backfill(start, end))
+        key = self._resolve(namespace, schedule_id)
+        result: msg.BackfillResult = self._ask(key, msg.Backfill(start, end))
         return result
 
     create_async = AsyncTwin()
@@ -301,36 +326,75 @@ class Schedules:
             schema.validate(attributes)
         return config
 
-    def _ask(self, schedule_id: str, message: Any) -> Any:
+    def _resolve(self, namespace: str, schedule_id: str) -> str:
+        """The key of the schedule ``schedule_id`` of ``namespace``; ScheduleNotFound if it
+        has none (whatever other namespaces have under that id)."""
+        key = schedule_key(namespace, schedule_id)
+        if self._namespace_of(key) == namespace:
+            return key
+        legacy = self._legacy_key(namespace, schedule_id)
+        if legacy is not None:
+            return legacy
+        raise ScheduleNotFound(schedule_id)
+
+    def _legacy_key(self, namespace: str, schedule_id: str) -> str | None:
+        """The bare id, if a schedule of ``namespace`` (not ``default``) lives under it:
+        created by a version from before schedule ids were per namespace."""
+        bare = legacy_key(namespace, schedule_id)
+        if bare is None:
+            return None
+        with contextlib.suppress(ScheduleBroken):  # unreadable: its namespace is unknown
+            if self._namespace_of(bare) == namespace:
+                return bare
+        return None
+
+    def _namespace_of(self, key: str) -> str | None:
+        """The namespace of the live schedule stored under ``key`` (None if there is none).
+
+        A key names its namespace, except a bare one: ``default``'s, or a schedule of
+        another namespace that an earlier version stored under its bare id.
+        """
+        self._load(key)
+        if key not in self._known:
+            return None
+        if KEY_SEPARATOR in key:
+            return key_namespace(key)
+        try:
+            state: ScheduleState = self._ask(key, msg.Describe(0))
+        except ScheduleNotFound:
+            return None
+        return state.namespace
+
+    def _ask(self, key: str, message: Any) -> Any:
         if self._stopped:
             raise Unavailable("schedules are stopped")
-        self._load(schedule_id)
+        self._load(key)
         for _ in range(3):
-            if schedule_id not in self._known:
-                raise ScheduleNotFound(schedule_id)
-            ref = self._directory.wait_for(schedule_id, _REBIND_WAIT)
+            if key not in self._known:
+                raise ScheduleNotFound(public_id(key))
+            ref = self._directory.wait_for(key, _REBIND_WAIT)
             if ref is None:
                 break
             try:
                 return ref.ask(message, timeout=_ASK_TIMEOUT)
             except pykka.ActorDeadError:
                 continue  # crashed before handling it: nothing happened, ask the next incarnation
-        raise Unavailable(f"schedule {schedule_id!r} could not be reached")
+        raise Unavailable(f"schedule {public_id(key)!r} could not be reached")
 
-    def _spawn(self, schedule_id: str) -> None:
+    def _spawn(self, key: str) -> None:
         """Start the schedule's actor (the caller holds ``_lock``)."""
         spec = ChildSpec(
-            schedule_id,
+            key,
             ScheduleActor,
-            args=(self._runtime, schedule_id),
+            args=(self._runtime, key),
             restart=Restart.TRANSIENT,
             shutdown=30.0,
         )
         try:
             self._supervisor.proxy().start_child(spec).get()
         except ChildAlreadyStarted:
-            raise AlreadyExists(f"schedule {schedule_id!r} already exists") from None
-        self._known.add(schedule_id)
+            raise AlreadyExists(f"schedule {public_id(key)!r} already exists") from None
+        self._known.add(key)
 
     def _load(self, schedule_id: str) -> int:
         """Give a stored, live schedule of this process an actor if it has none (1 if so).
@@ -359,7 +423,9 @@ class Schedules:
             for event in self._seams.source.read_history(history_id(schedule_id)):
                 projection.apply(event)
         except Exception:  # unreadable: its owner reports it isolated
-            _log.warning("schedule %s: its history cannot be read", schedule_id, exc_info=True)
+            _log.warning(
+                "schedule %s: its history cannot be read", public_id(schedule_id), exc_info=True
+            )
             return []
         return [described(projection, fire_times)] if projection.exists else []
 
@@ -387,11 +453,16 @@ class Schedules:
             status = _ENDING_STATUS.get(event.type)
             if status is None:
                 continue
-            schedule_id = schedule_of(event.workflow_id)
-            ref = self._directory.get(schedule_id) if schedule_id else None
-            if ref is not None:
-                with contextlib.suppress(pykka.ActorDeadError):
-                    ref.tell(msg.RunEnded(event.workflow_id, status))
+            key = schedule_of(event.workflow_id)
+            if key is None:
+                continue
+            # A schedule an earlier version stored under its bare id has keyed runs too;
+            # an actor ignores the ends of runs it does not hold.
+            for candidate in {key, public_id(key)}:
+                ref = self._directory.get(candidate)
+                if ref is not None:
+                    with contextlib.suppress(pykka.ActorDeadError):
+                        ref.tell(msg.RunEnded(event.workflow_id, status))
 
 
 def _allow_schedule_attribute(engine: EngineLike) -> None:
@@ -399,6 +470,13 @@ def _allow_schedule_attribute(engine: EngineLike) -> None:
     schema = getattr(engine, "schema", None)
     if schema is not None and SCHEDULE_ID_ATTRIBUTE not in schema.types():
         schema.register(SCHEDULE_ID_ATTRIBUTE, "String")
+
+
+def _may_be_in(key: str, namespace: str | None) -> bool:
+    """Could the schedule of ``key`` be in ``namespace``? (A bare key may be anyone's.)"""
+    if namespace is None or KEY_SEPARATOR not in key:
+        return True
+    return key_namespace(key) == namespace
 
 
 def _list_order(state: ScheduleState) -> tuple[bool, datetime | str, str]:

@@ -1,7 +1,9 @@
 """A schedule's state, folded from the events of its own history.
 
-The history ``schedule:{schedule_id}`` holds only schedule events (no
-WorkflowStarted, so it never shows up in workflow lists). Everything the
+The history ``schedule:{key}`` holds only schedule events (no WorkflowStarted,
+so it never shows up in workflow lists). Schedule ids are per namespace, keyed as
+workflow ids are (:func:`schedule_key`): a schedule of ``default`` by its id, one of
+any other namespace by ``<namespace>\\x1f<id>``. Everything the
 evaluator decides from (config, paused, cursor, current runs, buffered ticks)
 is rebuilt here by :meth:`ScheduleProjection.apply`, so a restarted evaluator
 knows exactly what the crashed one knew.
@@ -27,16 +29,32 @@ from aionactors.core.schedules import (
 )
 from aionactors.core.search import SearchAttributes
 from aionactors.core.timestamps import UtcDatetime
-from aionactors.core.workflow_keys import public_id
+from aionactors.core.workflow_keys import (
+    KEY_SEPARATOR,
+    check_id_text,
+    peer_key,
+    public_id,
+)
 
 HISTORY_PREFIX = "schedule:"
 SCHEDULE_ID_MAX_LENGTH = 128
 DEFAULT_RECENT_LIMIT = 20
 
 
-def history_id(schedule_id: str) -> str:
-    """The history holding a schedule's events."""
-    return f"{HISTORY_PREFIX}{schedule_id}"
+def history_id(schedule_key: str) -> str:
+    """The history holding a schedule's events (by the schedule's key)."""
+    return f"{HISTORY_PREFIX}{schedule_key}"
+
+
+def schedule_key(namespace: str, schedule_id: str) -> str:
+    """The key of ``schedule_id`` in ``namespace`` (InvalidInput for a bad id or namespace).
+
+    >>> schedule_key("default", "nightly"), schedule_key("acme", "nightly")
+    ('nightly', 'acme\\x1fnightly')
+    """
+    check_id_text(namespace, "namespace")
+    check_schedule_id(schedule_id)
+    return peer_key(namespace, schedule_id)
 
 
 def check_schedule_id(schedule_id: str) -> None:
@@ -64,15 +82,23 @@ _RUN_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z|manua
 
 
 def run_history_id(workflow_id: str) -> str | None:
-    """The history of the schedule whose run this id names, if it has exactly a run's shape.
+    """Where a cluster places this schedule run or schedule history: ``schedule:{id}``.
 
     A cluster places a schedule's runs in its history's shard (one node then starts,
     cancels and watches them), so only ids :func:`tick_workflow_id` and
     :func:`manual_workflow_id` make are recognised, never any id that holds a '/'.
+    Placement goes by the id without its namespace (``acme\\x1fnightly``'s history and
+    runs live where ``nightly``'s do), so a schedule created before ids were per
+    namespace (under its bare id, its runs keyed) shares one shard with its runs, and
+    shards of stored runs never move.
 
     >>> run_history_id("nightly/2026-12-03T03:00:00Z"), run_history_id("orders/42")
     ('schedule:nightly', None)
+    >>> run_history_id("schedule:acme\\x1fnightly")
+    'schedule:nightly'
     """
+    if workflow_id.startswith(HISTORY_PREFIX) and KEY_SEPARATOR in workflow_id:
+        return history_id(public_id(workflow_id))  # a namespaced schedule's own history
     schedule_id, sep, label = public_id(workflow_id).partition("/")  # runs of any namespace
     if sep and schedule_id and _RUN_LABEL.fullmatch(label):
         return history_id(schedule_id)
@@ -80,9 +106,16 @@ def run_history_id(workflow_id: str) -> str | None:
 
 
 def schedule_of(workflow_id: str) -> str | None:
-    """The schedule id a triggered run's id starts with, if it has that shape."""
-    schedule_id, sep, _ = public_id(workflow_id).partition("/")
-    return schedule_id if sep else None
+    """The key of the schedule a triggered run's key names, if it has that shape.
+
+    >>> schedule_of("acme\\x1fnightly/manual-3"), schedule_of("plain")
+    ('acme\\x1fnightly', None)
+    """
+    shown = public_id(workflow_id)
+    schedule_id, sep, _ = shown.partition("/")
+    if not sep:
+        return None
+    return workflow_id[: len(workflow_id) - len(shown)] + schedule_id  # the same namespace
 
 
 class ScheduleExecution(BaseModel):
@@ -150,7 +183,8 @@ class ScheduleState(BaseModel):
 
 @dataclass
 class ScheduleProjection:
-    """The fold of one schedule history. ``apply`` is the only way it changes."""
+    """The fold of one schedule history (``schedule_id`` is its key). ``apply`` is the
+    only way it changes."""
 
     schedule_id: str
     recent_limit: int = DEFAULT_RECENT_LIMIT
@@ -216,7 +250,7 @@ class ScheduleProjection:
         assert self.config is not None and self.created_at is not None
         config = self.config
         return ScheduleState(
-            schedule_id=self.schedule_id,
+            schedule_id=public_id(self.schedule_id),  # the id in its namespace, not the key
             namespace=config.namespace,
             spec=config.spec,
             workflow_type=config.workflow_type,

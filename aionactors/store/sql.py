@@ -540,15 +540,17 @@ class SqlEventStore(EventStore):
         return [PackageRouteRecord(row["workflow_type"], row["content_hash"]) for row in rows]
 
     # ---- global commit order -----------------------------------------------------------
+    # Our own SELECTs, not the recorder's select_notifications / max_notification_id:
+    # eventsourcing retries those ten times on any operational error, so a read under a
+    # held lock waited ten lock timeouts (and backoff) instead of failing after one.
     def read_committed(self, after_position: int, limit: int = 1000) -> list[CommittedEvent]:
-        with storage_errors("reading the commit log"):
-            rows = self._recorder.select_notifications(
-                after_position, limit, inclusive_of_start=False
-            )
-        events = _to_events(
-            [(row.originator_id, row.originator_version, row.state) for row in rows]
+        position = self.position_column
+        rows = self._fetchall(
+            f"SELECT {position} AS position, originator_id, originator_version, state"
+            f" FROM {EVENTS_TABLE} WHERE {position} > ? ORDER BY {position} LIMIT ?",
+            (after_position, limit),
         )
-        return [CommittedEvent(row.id, e) for row, e in zip(rows, events, strict=True)]
+        return _committed(rows)
 
     def read_committed_in(
         self,
@@ -568,16 +570,11 @@ class SqlEventStore(EventStore):
             sql += " AND v.workflow_type = ?"
             params.append(workflow_type)
         rows = self._fetchall(f"{sql} ORDER BY {position} LIMIT ?", [*params, limit])
-        events = _to_events(
-            [(row["originator_id"], row["originator_version"], row["state"]) for row in rows]
-        )
-        return [
-            CommittedEvent(int(row["position"]), e) for row, e in zip(rows, events, strict=True)
-        ]
+        return _committed(rows)
 
     def head_position(self) -> int:
-        with storage_errors("reading the commit log head"):
-            return int(self._recorder.max_notification_id() or 0)
+        rows = self._fetchall(f"SELECT MAX({self.position_column}) AS head FROM {EVENTS_TABLE}")
+        return int(rows[0]["head"] or 0)
 
 
 def _column_conditions(flt: WorkflowFilter) -> tuple[list[str], list[Any]]:
@@ -605,6 +602,14 @@ def _column_conditions(flt: WorkflowFilter) -> tuple[list[str], list[Any]]:
             where.append(clause)
             params.append(to_micros(bound))
     return where, params
+
+
+def _committed(rows: Sequence[Any]) -> list[CommittedEvent]:
+    """Rows of (position, originator_id, originator_version, state), decoded."""
+    events = _to_events(
+        [(row["originator_id"], row["originator_version"], row["state"]) for row in rows]
+    )
+    return [CommittedEvent(int(row["position"]), e) for row, e in zip(rows, events, strict=True)]
 
 
 def _positioned(positions: list[int], events: list[Event]) -> list[CommittedEvent]:

@@ -16,6 +16,7 @@ from aionactors.core.errors import (
 from aionactors.core.search import StringValue
 from aionactors.core.workflow_keys import workflow_key
 from aionactors.schedule import SCHEDULE_ID_ATTRIBUTE, ScheduleConfig, Schedules, ScheduleSpec
+from aionactors.schedule.state import schedule_key
 from aionactors.store import SQLiteStore
 from tests.schedule.support import T0, Harness, at, every
 from tests.schedule.workflows import Quick
@@ -40,10 +41,12 @@ def test_create_describes_the_protocol_state(harness: Harness) -> None:
         assert key in wire
     assert wire["next_fire_times"][0] == "2026-01-01T00:05:00.000000Z"
     assert wire["spec"] == {**wire["spec"], "cron": "*/5 * * * *", "timezone": "Europe/Berlin"}
-    assert harness.schedules.describe("five", fire_times=2).next_fire_times == [at(300), at(600)]
+    described = harness.schedules.describe("five", fire_times=2, namespace="tenant-a")
+    assert described.next_fire_times == [at(300), at(600)]
     # the schedule's own history holds only schedule events, so it is no workflow
-    assert [e.type for e in harness.history("five")] == ["ScheduleCreated"]
-    assert harness.engine.store.get_summary("schedule:five") is None
+    key = schedule_key("tenant-a", "five")
+    assert [e.type for e in harness.history(key)] == ["ScheduleCreated"]
+    assert harness.engine.store.get_summary(f"schedule:{key}") is None
     assert harness.engine.count_workflows() == 0
 
 
@@ -52,6 +55,18 @@ def test_generated_ids_and_duplicates(harness: Harness) -> None:
     assert len(state.schedule_id) == 36
     with pytest.raises(AlreadyExists):
         harness.schedules.create(every(60), schedule_id=state.schedule_id)
+
+
+def test_a_schedule_never_joins_a_workflows_history(harness: Harness) -> None:
+    engine = harness.engine
+    engine.start_workflow("sched_waiter", workflow_id="schedule:taken")  # a schedule's name
+    before = engine.history("schedule:taken")
+    with pytest.raises(AlreadyExists):
+        harness.schedules.create(every(60), schedule_id="taken")
+    assert engine.history("schedule:taken") == before  # nothing appended to the workflow
+    deleted = harness.schedules.create(every(60), schedule_id="again")
+    harness.schedules.delete(deleted.schedule_id)
+    assert harness.schedules.create(every(60), schedule_id="again").schedule_id == "again"
 
 
 def test_triggered_runs_carry_namespace_schedule_id_and_attributes(harness: Harness) -> None:
@@ -63,7 +78,7 @@ def test_triggered_runs_carry_namespace_schedule_id_and_attributes(harness: Harn
     )
     harness.schedules.create(config, schedule_id="attrs")
     harness.clock.advance(60)
-    (triggered,) = harness.wait_count("attrs", "ScheduleTriggered", 1)
+    (triggered,) = harness.wait_count(schedule_key("tenant-a", "attrs"), "ScheduleTriggered", 1)
     summary = harness.engine.describe(triggered.triggered_workflow_id).summary
     assert summary.namespace == "tenant-a"
     assert summary.search_attributes[SCHEDULE_ID_ATTRIBUTE] == StringValue(data="attrs")
@@ -82,7 +97,7 @@ def test_list_filters_by_namespace_and_orders_by_next_fire(harness: Harness) -> 
     s.create(every(60, namespace="a"), schedule_id="fast")
     s.create(every(60, namespace="b"), schedule_id="other")
     s.create(every(30, namespace="a"), schedule_id="paused")
-    s.pause("paused")
+    s.pause("paused", namespace="a")
     assert [x.schedule_id for x in s.list()] == ["fast", "other", "slow", "paused"]
     assert [x.schedule_id for x in s.list("a")] == ["fast", "slow", "paused"]
     assert s.list("nobody") == []

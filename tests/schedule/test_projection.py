@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from aionactors.core import events as ev
+from aionactors.core.errors import InvalidInput
 from aionactors.core.schedules import ScheduleConfig
+from aionactors.core.workflow_keys import KEY_SEPARATOR, workflow_key
 from aionactors.schedule import ScheduleProjection, history_id, tick_workflow_id
-from aionactors.schedule.state import manual_workflow_id, schedule_of
+from aionactors.schedule.state import (
+    manual_workflow_id,
+    run_history_id,
+    schedule_key,
+    schedule_of,
+)
 from tests.schedule.support import at
 
 CONFIG = ScheduleConfig.model_validate({"spec": {"every_seconds": 60}, "workflow_type": "job"})
@@ -51,6 +60,20 @@ def test_ids() -> None:
     assert tick_workflow_id("n", at(0.5)) == "n/2026-01-01T00:00:00.500000Z"
     assert manual_workflow_id("n", 7) == "n/manual-7"
     assert schedule_of("n/2026-01-01T00:01:00Z") == "n" and schedule_of("plain") is None
+
+
+def test_ids_are_per_namespace_and_placed_by_the_id() -> None:
+    key = schedule_key("acme", "nightly")
+    assert key == f"acme{KEY_SEPARATOR}nightly" and schedule_key("default", "nightly") == "nightly"
+    run = workflow_key("acme", tick_workflow_id("nightly", at(60)))
+    assert schedule_of(run) == key  # a run's end goes to its own namespace's schedule
+    assert schedule_of(workflow_key("acme", manual_workflow_id("nightly", 2))) == key
+    # a cluster places a namespaced schedule, its runs and a bare-id (older) one together
+    assert run_history_id(history_id(key)) == run_history_id(run) == history_id("nightly")
+    assert run_history_id(history_id("nightly")) is None  # placed by itself, as before
+    for bad in (("acme", "a/b"), (f"a{KEY_SEPARATOR}b", "x"), ("acme", f"a{KEY_SEPARATOR}b")):
+        with pytest.raises(InvalidInput):
+            schedule_key(*bad)
 
 
 def test_created_paused_resumed_move_the_cursor() -> None:
