@@ -28,6 +28,10 @@ def _insert_rows(count: int) -> str:
     return f"INSERT INTO {EVENTS_TABLE} VALUES " + ", ".join(["(?, ?, ?, ?)"] * count)
 
 
+_POOL_WAIT = 60.0
+"""Seconds a reader may wait for a pooled connection before its read fails."""
+
+
 class SQLiteStore(SqlEventStore):
     """An EventStore in one SQLite file (created if missing).
 
@@ -43,6 +47,10 @@ class SQLiteStore(SqlEventStore):
             originator_id_type="text",
             pool_size=pool_size,
             max_overflow=4 * pool_size,
+            # A thread waiting for a connection while all are in use is load, not an
+            # outage: eventsourcing's 5 s default failed reads as StoreUnavailable when 64
+            # callers rehydrated 50,000 workflows at once (benchmarks.recovery).
+            pool_timeout=max(_POOL_WAIT, lock_timeout),
             lock_timeout=lock_timeout,  # type: ignore[arg-type]  (sqlite3 takes a float)
         )
         super().__init__(SQLiteApplicationRecorder(self._datastore, EVENTS_TABLE))
