@@ -36,7 +36,9 @@ def flaky(marker: str) -> str:
 @activity.defn
 def hold(path: str) -> int:
     """Heartbeats until cancelled, or until the file at ``path`` exists (bounded)."""
-    Path(path + ".started").write_text(str(os.getpid()))
+    # Written aside, then renamed: a test that sees the file must see the pid in it.
+    Path(path + ".starting").write_text(str(os.getpid()))
+    Path(path + ".starting").replace(path + ".started")
     for _ in range(3000):
         activity.heartbeat("alive")
         if Path(path).exists():
