@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +55,23 @@ def serve_process(
     return process, line.rsplit(" ", 1)[-1]
 
 
-def start_node(db: str, node_id: str) -> ServeNode:
-    process, url = serve_process(db, "--cluster", "--node-id", node_id)
+def start_node(db: str, node_id: str, *options: str) -> ServeNode:
+    process, url = serve_process(db, "--cluster", "--node-id", node_id, *options)
     assert url is not None, "the node exited before listening"
     return ServeNode(node_id, url, process)
+
+
+@contextlib.contextmanager
+def running_nodes(db: str, names: Iterable[str], *options: str) -> Iterator[list[ServeNode]]:
+    """Cluster nodes started one after another, every one killed on the way out."""
+    started: list[ServeNode] = []
+    try:
+        for name in names:
+            started.append(start_node(db, name, *options))
+        yield started
+    finally:
+        for node in started:
+            node.kill()
 
 
 class CallFailed(Exception):

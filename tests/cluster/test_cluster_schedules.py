@@ -22,7 +22,7 @@ import pytest
 from aionactors.cluster import ShardMap
 from aionactors.schedule import history_id
 from aionactors.store.postgres import PostgresStore
-from tests.cluster.servers import LEASE_ENV, CallFailed, ServeNode, call, owned, start_node
+from tests.cluster.servers import LEASE_ENV, CallFailed, ServeNode, call, owned, running_nodes
 from tests.cluster.support import wait_for
 
 pytestmark = pytest.mark.postgres
@@ -32,14 +32,8 @@ SHARDS = int(LEASE_ENV["AIONACTORS_LEASES__SHARD_COUNT"])
 
 @pytest.fixture
 def nodes(cluster_database: str) -> Iterator[list[ServeNode]]:
-    started: list[ServeNode] = []
-    try:
-        for name in ("s1", "s2", "s3"):
-            started.append(start_node(cluster_database, name))
+    with running_nodes(cluster_database, ("s1", "s2", "s3")) as started:
         yield started
-    finally:
-        for node in started:
-            node.kill()
 
 
 @pytest.fixture

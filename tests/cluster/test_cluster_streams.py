@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from tests.cluster.servers import ServeNode, call, owned, start_node
+from tests.cluster.servers import ServeNode, call, owned, running_nodes
 from tests.cluster.support import wait_for
 
 pytestmark = pytest.mark.postgres
@@ -19,14 +19,8 @@ WORKFLOWS = 6
 
 @pytest.fixture
 def pair(cluster_database: str) -> Iterator[list[ServeNode]]:
-    started: list[ServeNode] = []
-    try:
-        for name in ("n1", "n2"):
-            started.append(start_node(cluster_database, name))
+    with running_nodes(cluster_database, ("n1", "n2")) as started:
         yield started
-    finally:
-        for node in started:
-            node.kill()
 
 
 async def follow(url: str, subscription: dict, until: int) -> list[dict]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster.servers import ServeNode, call, owned, serve_process
+from tests.cluster.servers import ServeNode, call, owned, running_nodes, start_node
 from tests.cluster.support import wait_for
 from tests.workers.processes import MODULE, start_worker, workers
 
@@ -24,24 +24,10 @@ SHARDS = 16
 WORKFLOWS = 20
 
 
-def start_node(db: str, node_id: str, *options: str) -> ServeNode:
-    process, url = serve_process(
-        db, "--cluster", "--node-id", node_id, "--load", MODULE, *options
-    )
-    assert url is not None, "the node exited before listening"
-    return ServeNode(node_id, url, process)
-
-
 @pytest.fixture
 def nodes(cluster_database: str) -> Iterator[list[ServeNode]]:
-    started: list[ServeNode] = []
-    try:
-        for name in ("a", "b"):
-            started.append(start_node(cluster_database, name))
+    with running_nodes(cluster_database, ("a", "b"), "--load", MODULE) as started:
         yield started
-    finally:
-        for node in started:
-            node.kill()
 
 
 @pytest.fixture
@@ -87,7 +73,7 @@ def test_a_worker_given_one_node_serves_both_the_survivor_and_the_restarted(
     assert worker.poll() is None
 
     port = b.url.rsplit(":", 1)[1]
-    back = start_node(cluster_database, "b", "--port", port)
+    back = start_node(cluster_database, "b", "--load", MODULE, "--port", port)
     nodes.append(back)
     assert back.url == b.url
     wait_for(lambda: len(workers(back.url)) == 1, 30, "the restarted node's session")
