@@ -26,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -71,14 +72,19 @@ class Node:
                    "--port", "0", "--node-id", node_id,
                    "--load", "benchmarks.worker_flows"]  # fmt: skip
         command.append("--cluster" if cluster else "--no-cluster")
+        # The node's log, for why it did not start; open for as long as the node runs.
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.errors, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if not line.startswith("aionactors listening on http://"):
-            raise RuntimeError(f"node {node_id} did not start: {line!r}")
+            self.process.wait(30)
+            self.errors.seek(0)
+            log = self.errors.read()[-2000:]
+            raise RuntimeError(f"node {node_id} did not start: {line!r}\n{log}")
         self.url = line.rsplit(" ", 1)[-1]
 
     def kill(self) -> None:

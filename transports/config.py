@@ -34,6 +34,7 @@ from pydantic_settings import (
 from aionactors.cluster import LeaseTuning
 from aionactors.engine import EngineSettings
 from aionactors.store import DEFAULT_URL
+from aionactors.store.urls import is_postgres_url
 from transports.jwt import check_jwks_url
 from transports.jwt_keys import JwtAlgorithm, secret_key
 
@@ -148,10 +149,6 @@ class ServerConfig(BaseModel):
     @classmethod
     def _jwks_url_is_https(cls, url: str | None) -> str | None:
         return None if url is None else check_jwks_url(url)
-
-
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://"))
 
 
 class ConfigError(Exception):

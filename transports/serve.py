@@ -76,6 +76,7 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
             engine = await asyncio.to_thread(
                 Engine.open,
                 config.db,
+                cluster=False,  # a server of its own (a node is opened above)
                 load_modules=config.load,
                 packages=config.packages,
                 **config.engine.model_dump(),

@@ -1,8 +1,9 @@
 """The fencing check: an append commits only while this node holds every shard it touches.
 
-It runs inside the append's own transaction (the store's ``_fence`` seam, after the
-append lock and before any row is written), so "the lease was still ours" and "the
-events are in" are one atomic fact. A node frozen past its lease (GC pause, SIGSTOP,
+It runs inside the append's own transaction (the store's ``_fence`` seam, first, before
+any row is written), and its lease rows stay share-locked until that transaction ends
+(a takeover's UPDATE waits for it), so "the lease was still ours" and "the events are
+in" are one atomic fact. A node frozen past its lease (GC pause, SIGSTOP,
 a partition) wakes up to find a higher epoch on its shards and writes nothing.
 """
 

@@ -60,16 +60,24 @@ class ClusterNode:
         """How long each adoption's recovery took (the failover path's own share)."""
 
     @classmethod
-    def open(cls, dsn: str, settings: ClusterSettings, **engine_options: Any) -> ClusterNode:
+    def open(
+        cls,
+        dsn: str,
+        settings: ClusterSettings,
+        *,
+        engine_class: type[Engine] = Engine,
+        **engine_options: Any,
+    ) -> ClusterNode:
         """Open the engine (recovering nothing), then lease a fair share and recover it.
 
-        ``schedules`` (default True) runs the schedules of the shards this node owns.
+        ``schedules`` (default True) runs the schedules of the shards this node owns;
+        ``engine_class`` is the Engine (sub)class to open (an embedded node's forwards).
         """
         node = cls(dsn, settings)
         run_schedules = engine_options.pop("schedules", True)
         try:
             with node.store.recovering([]):
-                node.engine = Engine.open(node.store, schedules=False, **engine_options)
+                node.engine = engine_class.open(node.store, schedules=False, **engine_options)
         except BaseException:
             node.leases.stop(release=False)
             node.store.close()

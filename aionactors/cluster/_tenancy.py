@@ -1,6 +1,7 @@
 """Who runs workflows on a PostgreSQL store: one lone engine, or any number of cluster nodes.
 
-A lone engine (``Engine.open("postgresql://…")``, ``serve --no-cluster``) executes
+A lone engine (``Engine.open(PostgresStore(…))``, ``Engine.open("postgresql://…",
+cluster=False)``, ``serve --no-cluster``) executes
 every workflow of its store; a second one, or one beside cluster nodes, would execute
 the same workflows twice. So every engine on PostgreSQL holds an advisory lock on a
 key of its store (its database and schema) for as long as it runs, on a connection of
@@ -44,14 +45,15 @@ class DatabaseClaim:
 _REFUSALS = {
     False: (
         "another engine or cluster node runs on this PostgreSQL database{where}: a lone"
-        " engine (Engine.open without ClusterNode, serve --no-cluster) must be the only one."
-        " Run every process as a cluster node (ClusterNode.open, or serve without"
-        " --no-cluster), or stop the other process"
+        " engine (Engine.open on a store instance or with cluster=False, serve --no-cluster)"
+        " must be the only one. Run every process as a cluster node (Engine.open on the"
+        " postgresql:// URL, or serve without --no-cluster), or stop the other process"
     ),
     True: (
-        "a lone engine (Engine.open without ClusterNode, or serve --no-cluster) runs on this"
-        " PostgreSQL database{where}: a cluster node cannot share it. Stop it and run it as a"
-        " cluster node (ClusterNode.open, or serve without --no-cluster)"
+        "a lone engine (Engine.open on a store instance or with cluster=False, or serve"
+        " --no-cluster) runs on this PostgreSQL database{where}: a cluster node cannot share"
+        " it. Stop it and run it as a cluster node (Engine.open on the postgresql:// URL, or"
+        " serve without --no-cluster)"
     ),
 }
 

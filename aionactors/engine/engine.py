@@ -75,7 +75,7 @@ from aionactors.engine.workflow_actor import COMPENSATING_ATTRIBUTE, WorkflowAct
 from aionactors.engine.writer import GroupCommitWriter
 from aionactors.schedule import Schedules
 from aionactors.store.contract import CommittedEvent, EventStore
-from aionactors.store.urls import open_store
+from aionactors.store.urls import is_postgres_url, open_store
 from aionactors.workflow.payloads import to_json
 from aionactors.workflow.state import ensure_json
 from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
@@ -83,6 +83,7 @@ from supervision import Backoff, ChildSpec, DynamicSupervisor, Restart
 _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from aionactors.cluster._settings import ClusterSettings
     from aionactors.cluster._tenancy import DatabaseClaim
 
 _DELIVERY_ATTEMPTS = 100
@@ -180,14 +181,34 @@ class Engine(WorkflowInteractions):
         packages: Iterable[str | Path] = (),
         clock: Clock | None = None,
         search_attributes: dict[str, str] | None = None,
+        cluster: bool | ClusterSettings = True,
+        listen: str = "127.0.0.1:0",
         **settings: Any,
     ) -> Engine:
         """Open a store (URL or instance), register code, recover, and start running.
 
         Stored package versions are reloaded before recovery; ``packages`` are trusted
         operator package files, loaded (and routed) every open and never stored.
+
+        A ``postgresql://`` URL opens a node of the cluster on that database (``cluster``:
+        True, or the node's ClusterSettings); it listens on ``listen`` (HOST:PORT) for the
+        requests the other nodes forward to it. ``cluster=False``, or a store instance,
+        opens an engine of its own, which must then be the only one on its database.
         """
         engine_settings = EngineSettings(**settings)  # refused before anything is opened
+        if cluster is not False and isinstance(store, str) and is_postgres_url(store):
+            from transports.embedded_node import open_node_engine  # the peers talk HTTP
+
+            return open_node_engine(
+                store,
+                settings=None if cluster is True else cluster,
+                listen=listen,
+                engine_options={
+                    "workflows": workflows, "activities": activities,
+                    "load_modules": load_modules, "packages": packages, "clock": clock,
+                    "search_attributes": search_attributes, **settings,
+                },
+            )  # fmt: skip
         registry = Registry()
         for workflow_class in workflows:
             registry.add_workflow(workflow_class)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import RecordConflictError, StoredEvent
 
 from aionactors.core.errors import StoreError
 from aionactors.store.sql import EVENTS_TABLE, SqlEventStore, storage_errors
@@ -38,6 +38,7 @@ class PostgresStore(SqlEventStore):
         try:
             from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
             from psycopg.conninfo import conninfo_to_dict
+            from psycopg.errors import UniqueViolation
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StoreError(
                 "PostgreSQL support needs the 'postgres' extra: pip install 'aionactors[postgres]'"
@@ -49,8 +50,8 @@ class PostgresStore(SqlEventStore):
         if schema and not _IDENTIFIER.fullmatch(schema):
             raise StoreError(f"PostgreSQL schema {schema!r} must be a plain SQL identifier")
         _check_reachable(params)
+        self._unique_violation: type[Exception] = UniqueViolation
         self._schema = schema
-        self._search_path = f'SET LOCAL search_path TO "{schema}"'
         self._datastore = PostgresDatastore(
             dbname=str(params.get("dbname", "postgres")),
             host=str(params.get("host", "127.0.0.1")),
@@ -64,20 +65,34 @@ class PostgresStore(SqlEventStore):
             lock_timeout=lock_timeout,  # type: ignore[arg-type]  (appends: SET LOCAL '<n>s')
         )
         # Every other statement too (timers, visibility rows), at no cost per transaction:
-        # the server applies it when the pool connects.
-        self._datastore.pool.kwargs["options"] = f"-c lock_timeout={round(lock_timeout * 1000)}"
+        # the server applies it when the pool connects. So is the schema, for the reads
+        # that run outside a transaction (SET LOCAL would not last past their statement).
+        options = f"-c lock_timeout={round(lock_timeout * 1000)}"
+        if schema:
+            options += f' -c search_path="{schema}"'
+        self._datastore.pool.kwargs["options"] = options
         self._pg_recorder = PostgresApplicationRecorder(
             self._datastore, events_table_name=EVENTS_TABLE
         )
+        # The aggregate recorder's insert alone: the application recorder's own takes the
+        # table lock and notifies first, which _insert_stored does itself.
+        self._insert_events = super(PostgresApplicationRecorder, self._pg_recorder)
         with storage_errors("connecting to PostgreSQL"):
             super().__init__(self._pg_recorder)
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        # The schema, where one is set, is the connections' search_path (see __init__).
         with self._datastore.transaction(commit=commit) as cursor:
-            if self._schema:
-                # Our own tables live beside eventsourcing's, in the configured schema.
-                cursor.execute(self._search_path)
+            yield cursor
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        # The pool's connections are in autocommit mode, and each of our reads is one
+        # SELECT, its own consistent snapshot: no BEGIN and ROLLBACK round trips around
+        # it, and no ROLLBACK emptying psycopg's prepared statements (a DEALLOCATE ALL
+        # that had the appends' statements planned again).
+        with self._datastore.cursor() as cursor:
             yield cursor
 
     def _lock_for_append(self, cursor: Any) -> None:
@@ -85,8 +100,15 @@ class PostgresStore(SqlEventStore):
         self._pg_recorder._notify_channel(cursor)
 
     def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> list[int]:
-        # The recorder's insert ends in RETURNING notification_id, under the table lock.
-        self._pg_recorder._insert_stored_events(cursor, stored)
+        # The table lock and NOTIFY once, then the insert, which ends in RETURNING
+        # notification_id (the application recorder's own insert would lock again).
+        self._lock_for_append(cursor)
+        try:
+            self._insert_events._insert_stored_events(cursor, stored)
+        except self._unique_violation as exc:
+            # A writer that read the same head committed first (heads are read before
+            # the table lock): the caller retries each request alone.
+            raise RecordConflictError(str(exc)) from exc
         return [int(row["notification_id"]) for row in cursor.fetchall()]
 
     def close(self) -> None:

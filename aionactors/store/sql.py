@@ -155,10 +155,18 @@ class SqlEventStore(EventStore):
 
     @abstractmethod
     def _insert_stored(self, cursor: Any, stored: list[StoredEvent]) -> list[int]:
-        """Insert events inside the open transaction; their notification ids, in order."""
+        """Insert events inside the open transaction; their notification ids, in order.
+
+        It takes the append lock (``_lock_for_append``) itself, last in the append:
+        everything else an append writes (visibility, indexes) and checks (the fence, the
+        heads) is row-level and needs no global order, and the lock is held until commit,
+        so every round trip before it would hold every other writer's appends too. A head
+        read before the lock that a racing writer outdated ends in the events' unique key
+        refusing the insert: RecordConflictError."""
 
     def _lock_for_append(self, cursor: Any) -> None:
-        """Serialise appenders before the head checks (no-op where the driver already does)."""
+        """Serialise appenders, so that commit order is position order (a no-op where the
+        driver already does)."""
 
     def _fence(self, cursor: Any, workflow_ids: set[str]) -> None:
         """Refuse the whole append inside its transaction, before anything is written (a
@@ -203,6 +211,8 @@ class SqlEventStore(EventStore):
         try:
             with storage_errors("appending events"), self._transaction(commit=True) as cursor:
                 return self._apply_batch(cursor, requests)
+        except RecordConflictError:
+            pass  # the events' unique key refused a (workflow, seq) another writer took
         except StoreError as exc:
             if not isinstance(exc.__cause__, RecordConflictError):
                 raise
@@ -221,7 +231,6 @@ class SqlEventStore(EventStore):
     def _apply_batch(self, cursor: Any, requests: list[AppendRequest]) -> BatchOutcomes:
         # A handful of statements per batch, however many workflows it holds: every
         # statement releases the GIL, and under load getting it back is what costs.
-        self._lock_for_append(cursor)
         self._fence(cursor, {r.workflow_id for r in requests})
         heads = self._heads_in(cursor, {r.workflow_id for r in requests})
         outcomes: list[SequenceConflict | None] = []
@@ -248,7 +257,6 @@ class SqlEventStore(EventStore):
             for events in accepted.values()
             for e in events
         ]
-        positions = self._insert_stored(cursor, stored) if stored else []
         visible = {
             workflow_id: events
             for workflow_id, events in accepted.items()
@@ -257,6 +265,7 @@ class SqlEventStore(EventStore):
         if visible:
             self._update_visibility(cursor, visible)
         self._update_indexes(cursor, index_changes(committed))
+        positions = self._insert_stored(cursor, stored) if stored else []
         in_commit_order = [e for events in accepted.values() for e in events]
         return BatchOutcomes(outcomes, _positioned(positions, in_commit_order))
 

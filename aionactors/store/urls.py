@@ -10,6 +10,11 @@ from aionactors.store.contract import EventStore
 DEFAULT_URL = "sqlite:///aionactors.db"
 
 
+def is_postgres_url(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database (where engines are cluster nodes)."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
 def open_store(url: str = DEFAULT_URL, *, write_timeout: float = 10.0) -> EventStore:
     """Build the backend a URL names (``sqlite:///rel.db``, or ``sqlite:////abs.db``).
 

@@ -33,6 +33,10 @@ class ClusterFlow:
     def proceed(self, _: object = None) -> None:
         self.go = True
 
+    @workflow.query
+    def going(self) -> bool:
+        return self.go
+
 
 @workflow.defn(name="SleepyFlow")
 class SleepyFlow:

@@ -53,6 +53,7 @@ def database(postgres_dsn: str) -> Iterator[tuple[str, str]]:
 def engine(database: tuple[str, str]) -> Iterator[Engine]:
     engine = Engine.open(
         database[1], workflows=s.WORKFLOWS, activities=s.ACTIVITIES, clock=ManualClock(),
+        cluster=False,  # a lone engine: these faults are the store's, not a cluster's
         store_write_timeout=WRITE_TIMEOUT,
     )  # fmt: skip
     yield engine

@@ -1,0 +1,138 @@
+"""``Engine.open("postgresql://...")`` is a cluster node, beside ``aionactors serve`` nodes.
+
+An embedded engine and a real ``aionactors serve`` process share one database: each
+owns a share of the shards; the embedded engine's calls on the served node's workflows
+go to that node (through the engine's own listener, which forwards them) and the
+served node's HTTP API forwards calls on the embedded engine's workflows to it. When
+the served node is SIGKILLed, the embedded engine adopts its shards and its waiting
+workflows finish there, each exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from aionactors import Engine
+from aionactors.cluster import ClusterSettings, DatabaseInUse, ShardMap
+from aionactors.core.errors import NotRunning, WorkflowNotFound
+from aionactors.core.events import WorkflowCompleted
+from tests.cluster.servers import FLOWS, LEASE_ENV, ServeNode, call, owned, start_node
+from tests.cluster.support import wait_for
+
+pytestmark = pytest.mark.postgres
+SHARDS = int(LEASE_ENV["AIONACTORS_LEASES__SHARD_COUNT"])
+
+
+def embedded(db: str, node_id: str = "embedded") -> Engine:
+    settings = ClusterSettings(
+        node_id=node_id,
+        shard_count=SHARDS,
+        lease_seconds=float(LEASE_ENV["AIONACTORS_LEASES__LEASE_SECONDS"]),
+        renew_seconds=float(LEASE_ENV["AIONACTORS_LEASES__RENEW_SECONDS"]),
+    )
+    return Engine.open(db, load_modules=[FLOWS], cluster=settings)
+
+
+def ids_owned_by(url: str, node_id: str, prefix: str, count: int) -> list[str]:
+    """``count`` workflow ids (default namespace) in shards ``node_id`` owns, as ``url``
+    sees the cluster."""
+    shards = {
+        shard
+        for node in call(url, "/cluster")["nodes"]
+        if node["node_id"] == node_id
+        for shard in node["owned_shards"]
+    }
+    shard_map = ShardMap(SHARDS)
+    candidates = (f"{prefix}-{n}" for n in range(10_000))
+    return [c for c in candidates if shard_map.shard_of(c) in shards][:count]
+
+
+@pytest.fixture
+def pair(cluster_database: str) -> Iterator[tuple[ServeNode, Engine]]:
+    served = start_node(cluster_database, "served")
+    engine = embedded(cluster_database)
+    try:
+        wait_for(lambda: owned(served.url) == {"served": SHARDS // 2, "embedded": SHARDS // 2},
+                 30, "the two nodes share the shards")  # fmt: skip
+        yield served, engine
+    finally:
+        served.kill()
+        engine.shutdown()
+
+
+def test_an_embedded_engine_alone_is_a_node_owning_every_shard(cluster_database: str) -> None:
+    engine = embedded(cluster_database)
+    try:
+        assert type(engine).__name__ == "NodeEngine"
+        wait_for(lambda: len(engine.node.leases.held()) == SHARDS, 10, "every shard held")
+        handle = engine.start_workflow("ClusterFlow", 1)
+        handle.signal("proceed")
+        assert handle.result(timeout=30) == 4
+        cluster = call(engine.node.settings.advertise_url, "/cluster")  # its listener
+        assert [n["node_id"] for n in cluster["nodes"]] == ["embedded"]
+        assert len(cluster["nodes"][0]["owned_shards"]) == SHARDS
+        with pytest.raises(DatabaseInUse):  # a lone engine cannot join it
+            Engine.open(cluster_database, cluster=False, load_modules=[FLOWS])
+    finally:
+        engine.shutdown()
+    # Shut down, it handed its shards back: a new node takes them all at once.
+    again = embedded(cluster_database, "embedded-2")
+    try:
+        wait_for(lambda: len(again.node.leases.held()) == SHARDS, 10, "every shard held")
+    finally:
+        again.shutdown()
+
+
+def test_calls_reach_the_owner_whichever_node_receives_them(
+    pair: tuple[ServeNode, Engine],
+) -> None:
+    served, engine = pair
+    theirs = ids_owned_by(served.url, "served", "theirs", 3)
+    ours = ids_owned_by(served.url, "embedded", "ours", 3)
+    assert not any(engine.node.leases.owns(w) for w in theirs)
+    assert all(engine.node.leases.owns(w) for w in ours)
+
+    # The embedded engine starts, queries, signals and waits on the served node's runs.
+    handles = [engine.start_workflow("ClusterFlow", i, workflow_id=w) for i, w in enumerate(theirs)]
+    assert [h.query("going") for h in handles] == [False, False, False]
+    for handle in handles:
+        handle.signal("proceed")
+    assert [h.result(timeout=30) for h in handles] == [3, 4, 5]
+
+    # The served node's HTTP API reaches the embedded engine's runs.
+    for i, workflow_id in enumerate(ours):
+        call(served.url, "/workflows/start",
+             {"workflow_type": "ClusterFlow", "workflow_id": workflow_id, "input": i})  # fmt: skip
+        reply = call(served.url, "/workflows/query", {"workflow_id": workflow_id,
+                                                      "query_name": "going"})  # fmt: skip
+        assert reply["result"] is False
+        call(served.url, "/workflows/signal", {"workflow_id": workflow_id,
+                                               "signal_name": "proceed"})  # fmt: skip
+    assert [engine.result(w, timeout=30) for w in ours] == [3, 4, 5]
+
+    # A start without an id stays on the node that receives it.
+    local = engine.start_workflow("ClusterFlow", 0)
+    assert engine.node.leases.owns(local.workflow_id)
+
+    # The owner's refusals arrive as the same error types.
+    with pytest.raises(WorkflowNotFound):
+        engine.signal(ids_owned_by(served.url, "served", "nobody", 1)[0], "proceed")
+    with pytest.raises(NotRunning):
+        engine.signal(theirs[0], "proceed")  # it completed
+
+
+def test_the_embedded_engine_takes_over_a_killed_node(pair: tuple[ServeNode, Engine]) -> None:
+    served, engine = pair
+    theirs = ids_owned_by(served.url, "served", "orphan", 4)
+    for i, workflow_id in enumerate(theirs):
+        engine.start_workflow("ClusterFlow", i, workflow_id=workflow_id)
+    served.kill()  # SIGKILL: the four runs wait for their signal on a dead node
+    wait_for(lambda: len(engine.node.leases.held()) == SHARDS, 15, "the survivor adopts all")
+    for workflow_id in theirs:
+        engine.signal(workflow_id, "proceed")
+    assert [engine.result(w, timeout=30) for w in theirs] == [3, 4, 5, 6]
+    for workflow_id in theirs:
+        completed = [e for e in engine.history(workflow_id) if isinstance(e, WorkflowCompleted)]
+        assert len(completed) == 1
