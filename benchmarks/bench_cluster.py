@@ -6,7 +6,8 @@ nodes, and failover time after a SIGKILL.
 
 Each row runs its nodes on a fresh PostgreSQL database (``AIONACTORS_TEST_POSTGRES``,
 default postgresql://postgres@127.0.0.1:5432/postgres names the server), with the
-default lease settings (64 shards, 3 s leases renewed every 0.5 s). The client starts
+default lease settings (64 shards, 3 s leases renewed every 0.5 s). The client keeps
+``CONCURRENCY`` (32) workflows in flight per node, and starts
 each workflow through one node (round robin; a start without an id lands in a shard of
 the node that receives it) and waits for its result through the same node
 (``same_node``), or through the next node, which forwards it to the owner
@@ -48,6 +49,8 @@ ADMIN_DSN = os.environ.get(
 )
 FLOW = "LocalThree"
 CONCURRENCY = 32
+"""Workflows in flight per node: a row of N nodes is offered N times this, so that each
+row measures its nodes busy (32 in all would leave each of three nodes a third of it)."""
 SHARDS = LeaseTuning().shard_count
 
 
@@ -146,14 +149,15 @@ async def throughput(nodes: list[Node], count: int, hop: int, balance: bool = Tr
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
         if balance:
             await await_balance(session, nodes)
-        gate = asyncio.Semaphore(CONCURRENCY)
+        in_flight = CONCURRENCY * len(nodes)
+        gate = asyncio.Semaphore(in_flight)
 
         async def one(i: int) -> None:
             async with gate:
                 await run_one(session, nodes[i % len(nodes)].url,
                               nodes[(i + hop) % len(nodes)].url)  # fmt: skip
 
-        await asyncio.gather(*(one(i) for i in range(min(count, CONCURRENCY))))  # warm up
+        await asyncio.gather(*(one(i) for i in range(min(count, in_flight))))  # warm up
         began = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(count)))
         return count / (time.perf_counter() - began)

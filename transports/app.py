@@ -20,7 +20,11 @@ from aionactors.cluster import ClusterNode
 from aionactors.engine import Broadcaster
 from transports.access import EngineAccess
 from transports.auth import Authenticator, HeaderAuth, JwtAuth
-from transports.cluster_forward import forwarding_middleware, install_forwarding
+from transports.cluster_forward import (
+    forwarding_middleware,
+    in_route_middleware,
+    install_forwarding,
+)
 from transports.cluster_routes import (
     cluster_routes,
     install_cluster_metrics,
@@ -89,7 +93,7 @@ def create_app(
         *ops_routes(),
         *console_routes(),
         *worker_routes(),
-        *cluster_routes(),
+        *cluster_routes(node=cluster is not None),
     ]
     install_gauges(state)
     if cluster is not None:
@@ -97,6 +101,7 @@ def create_app(
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[
+            *([in_route_middleware] if cluster is not None else []),
             _tracing_middleware,
             _metrics_middleware,
             error_middleware,

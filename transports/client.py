@@ -110,7 +110,11 @@ class AionClient:
         workflow_id: str | None = None,
         search_attributes: dict[str, Any] | None = None,
         task_queue: str | None = None,
+        parent_workflow_id: str | None = None,
+        package_version: str | None = None,
     ) -> dict[str, str]:
+        """``parent_workflow_id`` and ``package_version`` are for cluster nodes (a child
+        started on another node's shard)."""
         return await self._post(
             "/workflows/start",
             {
@@ -119,7 +123,16 @@ class AionClient:
                 "workflow_id": workflow_id,
                 "search_attributes": search_attributes,
                 "task_queue": task_queue,
+                "parent_workflow_id": parent_workflow_id,
+                "package_version": package_version,
             },
+        )
+
+    async def child_ended(self, workflow_id: str, child_workflow_id: str) -> None:
+        """Between cluster nodes: tell ``workflow_id``'s owner that its child ended."""
+        await self._post(
+            "/cluster/child_ended",
+            {"workflow_id": workflow_id, "child_workflow_id": child_workflow_id},
         )
 
     async def signal(

@@ -27,6 +27,7 @@ outcome unknown: reads (query, result) are retried, anything else is answered
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Callable
@@ -47,10 +48,12 @@ _log = logging.getLogger("aionactors.cluster")
 
 FORWARDED_BY = "x-aion-forwarded-by"
 START_PATH = "/workflows/start"
+CHILD_ENDED_PATH = "/cluster/child_ended"
+"""A child's node tells its parent's owner that the child ended (see cluster_routes)."""
 FORWARDED_PATHS = frozenset({
     START_PATH, "/workflows/signal", "/workflows/signal_with_start", "/workflows/query",
     "/workflows/update", "/workflows/cancel", "/workflows/terminate", "/workflows/result",
-    "/workflows/reopen", "/workflows/pause", "/workflows/resume",
+    "/workflows/reopen", "/workflows/pause", "/workflows/resume", CHILD_ENDED_PATH,
 })  # fmt: skip
 RETRY_SAFE_PATHS = frozenset({"/workflows/query", "/workflows/result"})
 """Reads: asked again of the next owner when the first one dies mid-request."""
@@ -61,6 +64,20 @@ _HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connec
 _ID_ATTEMPTS = 256
 _POLL_SECONDS = 0.05
 _SESSION = web.AppKey("aionactors_cluster_session", aiohttp.ClientSession)
+
+
+IN_ROUTE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "aionactors_in_route", default=False
+)
+"""Set while a node's app handles a request: the route layer forwards by itself (and
+retries a NotOwner on the next owner), so the node's engine must not forward again.
+Threads started by ``asyncio.to_thread`` inherit it; actor and engine threads do not."""
+
+
+@web.middleware
+async def in_route_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    IN_ROUTE.set(True)
+    return await handler(request)
 
 
 def install_forwarding(app: web.Application) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from aionactors.core.timestamps import UtcDatetime
-from transports.models import Reply
+from transports.models import Reply, WorkflowIdField, WorkflowRef
 
 
 class ClusterNodeReply(Reply):
@@ -13,6 +13,13 @@ class ClusterNodeReply(Reply):
     address: str = Field(description="the node's advertise URL: where the others forward to")
     owned_shards: list[int] = Field(description="shards this node holds a live lease on")
     last_seen: UtcDatetime = Field(description="the node's last heartbeat")
+
+
+class ChildEndedRequest(WorkflowRef):
+    """A child's node to its parent's owner (``workflow_id`` is the parent): the child
+    ended; the owner reads how from the store and tells the parent."""
+
+    child_workflow_id: WorkflowIdField
 
 
 class ClusterReply(Reply):

@@ -5,6 +5,7 @@ Off-cluster (no ``cluster = true``), the server is the one node owning the one s
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 
@@ -13,8 +14,12 @@ from prometheus_client import Histogram
 
 from aionactors.cluster import ClusterNode
 from aionactors.core.timestamps import utc_now
-from transports.cluster_models import ClusterNodeReply, ClusterReply
-from transports.state import RouteSpec, ServerState, state_of
+from aionactors.core.workflow_keys import workflow_key
+from transports.cluster_forward import CHILD_ENDED_PATH
+from transports.cluster_models import ChildEndedRequest, ClusterNodeReply, ClusterReply
+from transports.models import EmptyResponse
+from transports.parsing import read_body
+from transports.state import RouteSpec, ServerState, identity_of, state_of
 
 # A tick is one short transaction; seconds mean the database (or this process) is starved.
 RENEW_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -70,11 +75,29 @@ async def cluster_status(request: web.Request) -> web.Response:
     return web.json_response(cluster_reply(state_of(request)).model_dump(mode="json"))
 
 
-def cluster_routes() -> list[RouteSpec]:
-    return [
+async def child_ended(request: web.Request) -> web.Response:
+    """Run on the parent's owner (forwarded there like any workflow route)."""
+    body = await read_body(request, ChildEndedRequest)
+    identity_of(request).require(body.namespace)
+    parent = workflow_key(body.namespace, body.workflow_id)
+    child = workflow_key(body.namespace, body.child_workflow_id)
+    await asyncio.to_thread(state_of(request).engine.ops.report_child_end, parent, child)
+    return web.json_response({})
+
+
+def cluster_routes(node: bool = False) -> list[RouteSpec]:
+    """``GET /cluster``; on a cluster node also the route nodes tell children's ends by."""
+    routes = [
         RouteSpec("GET", "/cluster", cluster_status, "Cluster nodes and their shards",
                   ClusterReply)
     ]  # fmt: skip
+    if node:
+        routes.append(
+            RouteSpec("POST", CHILD_ENDED_PATH, child_ended,
+                      "Between nodes: a child workflow ended; tell its parent (on its owner)",
+                      EmptyResponse, ChildEndedRequest, errors=("invalid_input", "not_found"))
+        )  # fmt: skip
+    return routes
 
 
 def install_cluster_metrics(state: ServerState, node: ClusterNode) -> None:

@@ -16,7 +16,6 @@ in-process, as on a lone engine, and a start without an id gets one in an owned 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import socket
 import threading
@@ -35,27 +34,17 @@ from aionactors.core.search import DEFAULT_NAMESPACE
 from aionactors.core.status import WorkflowStatus, current_lease_terminal
 from aionactors.core.workflow_keys import key_namespace, public_id, workflow_key
 from aionactors.engine import Engine
+from aionactors.engine import messages as msg
 from aionactors.engine.models import WorkflowHandle
 from aionactors.engine.outcomes import ResultTimeout, outcome_of
 from transports.client import AionClient, ClientError
+from transports.cluster_forward import IN_ROUTE
 from transports.cluster_routes import node_identity
 from transports.config import ServerConfig
 
 _T = TypeVar("_T")
 _ID_ATTEMPTS = 256
 _RESULT_POLL_MS = 30_000
-_IN_ROUTE: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "aionactors_in_route", default=False
-)
-"""Set while the node's own app handles a request: the route layer forwards by itself
-(and retries a NotOwner on the next owner), so the engine must not forward again."""
-
-
-@web.middleware
-async def in_route_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Marks the request's context (threads from ``asyncio.to_thread`` inherit it)."""
-    _IN_ROUTE.set(True)
-    return await handler(request)
 
 
 def open_node_engine(
@@ -88,12 +77,42 @@ def open_node_engine(
         db=dsn, host=bound_host, port=port, cluster=True,
         node_id=settings.node_id, advertise_url=settings.advertise_url,
     )  # fmt: skip
-    engine.attach(node, PeerListener(sock, config, node), f"http://{bound_host}:{port}")
+    listener = PeerListener(sock, config, node)
+    engine.attach(node, listener.start(f"http://{bound_host}:{port}"), listener.stop)
     return engine
 
 
+class Peers:
+    """Calls on other nodes' workflows, sent to this node's own app (``base_url``), whose
+    forwarding middleware runs them on the owner; the client runs on ``loop``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, base_url: str) -> None:
+        self._loop = loop
+        self._base_url = base_url
+        self._clients: dict[str, AionClient] = {}
+
+    def call(self, namespace: str, call: Callable[[AionClient], Awaitable[_T]]) -> _T:
+        """Run a client call (blocking this thread, never the loop's own)."""
+
+        async def go() -> _T:
+            client = self._clients.get(namespace)
+            if client is None:
+                client = self._clients[namespace] = AionClient(self._base_url, namespace=namespace)
+            try:
+                return await call(client)
+            except ClientError as refused:
+                raise _as_engine_error(refused) from None
+
+        return asyncio.run_coroutine_threadsafe(go(), self._loop).result()
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+
+
 class PeerListener:
-    """The node's HTTP app on its own event loop thread: what the other nodes forward to."""
+    """An embedded node's HTTP app on its own event loop thread: what the other nodes
+    forward to, and what this node's :class:`Peers` send its forwarded calls to."""
 
     def __init__(self, sock: socket.socket, config: ServerConfig, node: ClusterNode) -> None:
         self._sock = sock
@@ -101,14 +120,15 @@ class PeerListener:
         self._node = node
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
-        self._clients: dict[str, AionClient] = {}
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._run, name="aionactors-peers", daemon=True)
+        self.peers: Peers | None = None
 
-    def start(self, base_url: str) -> None:
-        self._base_url = base_url
+    def start(self, base_url: str) -> Peers:
+        self.peers = Peers(self._loop, base_url)
         self._thread.start()
         self._ready.wait(30)
+        return self.peers
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -129,34 +149,17 @@ class PeerListener:
             self._node.engine, self._config, cluster=self._node,
             identity=(self._node.settings.node_id, self._node.settings.advertise_url),
         )  # fmt: skip
-        app.middlewares.insert(0, in_route_middleware)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, self._sock).start()
-
-    def call(self, namespace: str, call: Callable[[AionClient], Awaitable[_T]]) -> _T:
-        """Run a client call against this node's own app (which forwards it to the owner)."""
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a node's engine cannot forward from its own listener thread")
-
-        async def go() -> _T:
-            client = self._clients.get(namespace)
-            if client is None:
-                client = self._clients[namespace] = AionClient(self._base_url, namespace=namespace)
-            try:
-                return await call(client)
-            except ClientError as refused:
-                raise _as_engine_error(refused) from None
-
-        return asyncio.run_coroutine_threadsafe(go(), self._loop).result()
 
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
 
         async def close() -> None:
-            for client in self._clients.values():
-                await client.close()
+            if self.peers is not None:
+                await self.peers.close()
             if self._runner is not None:
                 await self._runner.cleanup()
 
@@ -184,43 +187,50 @@ class NodeEngine(Engine):
     answered by their owners (see the module's docstring)."""
 
     node: ClusterNode
-    _listener: PeerListener | None = None
+    _peer_calls: Peers | None = None
+    _stop_listening: Callable[[], None] | None = None
     _closing = False
     _drain: float | None = None
 
-    def attach(self, node: ClusterNode, listener: PeerListener, base_url: str) -> None:
+    def attach(
+        self, node: ClusterNode, peers: Peers, stop_listening: Callable[[], None] | None = None
+    ) -> None:
+        """Forward through ``peers`` from now on; ``stop_listening`` runs at shutdown."""
         self.node = node
-        self._listener = listener
-        listener.start(base_url)
+        self._peer_calls = peers
+        self._stop_listening = stop_listening
 
     def forwards(self, workflow_id: str) -> bool:
         """Whether a call on ``workflow_id`` goes to another node."""
         return (
-            self._listener is not None
-            and not _IN_ROUTE.get()
+            self._peer_calls is not None
+            and not IN_ROUTE.get()
             and not self.node.leases.owns(workflow_id)
         )
 
-    def _peers(self) -> PeerListener:
-        assert self._listener is not None
-        return self._listener
+    def _peers(self) -> Peers:
+        assert self._peer_calls is not None
+        return self._peer_calls
 
     # ---- starts ----------------------------------------------------------------------
     def start_workflow(
         self, workflow: str | type, arg: Any = None, *, workflow_id: str | None = None,
         namespace: str = DEFAULT_NAMESPACE, **options: Any,
     ) -> WorkflowHandle:  # fmt: skip
-        if workflow_id is None and self._listener is not None and not _IN_ROUTE.get():
+        if workflow_id is None and self._peer_calls is not None and not IN_ROUTE.get():
             workflow_id = self._owned_id(namespace)
         if workflow_id is None or not self.forwards(workflow_key(namespace, workflow_id)):
             return super().start_workflow(
                 workflow, arg, workflow_id=workflow_id, namespace=namespace, **options
             )
-        _only_local(options, "search_attributes")
+        _only_local(options, "search_attributes", "parent_workflow_id", "package_version")
         workflow_type = self.registry.workflow_name(workflow)
+        parent = options.get("parent_workflow_id")  # a child started by a workflow here
         answer = self._peers().call(namespace, lambda c: c.start(
             workflow_type, arg, workflow_id=workflow_id,
             search_attributes=options.get("search_attributes"),
+            parent_workflow_id=None if parent is None else public_id(parent),
+            package_version=options.get("package_version"),
         ))  # fmt: skip
         return WorkflowHandle(
             workflow_key(namespace, answer["workflow_id"]), answer["run_id"],
@@ -254,6 +264,16 @@ class NodeEngine(Engine):
                 break
             candidate = new_id()
         return candidate
+
+    def tell(self, workflow_id: str, message: Any) -> None:
+        """A child's end, told to its parent on another node, goes to the parent's owner
+        (which reads the end from the store); every other message is this node's own."""
+        if isinstance(message, msg.ChildDone) and self.forwards(workflow_id):
+            namespace, parent = _split(workflow_id)
+            child = message.child_workflow_id
+            self._peers().call(namespace, lambda c: c.child_ended(parent, child))
+            return
+        super().tell(workflow_id, message)
 
     # ---- calls on one workflow --------------------------------------------------------
     signal = _forwarded(Engine.signal)
@@ -332,15 +352,15 @@ class NodeEngine(Engine):
 
     # ---- lifetime --------------------------------------------------------------------
     def shutdown(self, drain_seconds: float | None = None) -> None:
-        """Stop serving the peers, then the node's shutdown: it drains this engine (the
-        call back here) while its leases still fence the last appends, then hands every
-        shard back."""
-        if self._listener is None or self._closing:
+        """An embedded node stops serving the peers, then runs the node's shutdown: it
+        drains this engine (the call back here) while its leases still fence the last
+        appends, then hands every shard back. (``serve`` shuts its node down itself.)"""
+        if self._stop_listening is None or self._closing:
             super().shutdown(drain_seconds if drain_seconds is not None else self._drain)
             return
         self._closing = True
         self._drain = drain_seconds
-        self._listener.stop()
+        self._stop_listening()
         self.node.shutdown()
 
 

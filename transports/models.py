@@ -99,6 +99,16 @@ class StartRequest(Body):
     task_queue: Name | None = Field(
         default=None, description="recorded as the aion.task_queue search attribute"
     )
+    parent_workflow_id: WorkflowIdField | None = Field(
+        default=None,
+        description="between cluster nodes: the parent (same namespace) of a child workflow"
+        " started on another node's shard, told when the child ends",
+    )
+    package_version: Name | None = Field(
+        default=None,
+        description="between cluster nodes: the loaded package version to pin the run to"
+        " (default: the type's route)",
+    )
 
 
 class WorkflowRef(Body):

@@ -22,7 +22,7 @@ from aionactors.core import (
     WorkflowFilter,
     event_dict,
 )
-from aionactors.core.errors import QueryTimeout
+from aionactors.core.errors import QueryTimeout, WorkflowNotFound
 from aionactors.core.search import (
     DEFAULT_NAMESPACE,
     SEARCH_ATTRIBUTES_ADAPTER,
@@ -32,7 +32,7 @@ from aionactors.core.workflow_keys import public_id, public_json, workflow_key
 from transports import models as m
 from transports.parsing import read_body, read_query
 from transports.results import workflow_result
-from transports.state import Handler, RouteSpec, identity_of, state_of
+from transports.state import Handler, RouteSpec, ServerState, identity_of, state_of
 
 _OWNED_ERRORS = ("invalid_input", "namespace_denied", "not_found")
 
@@ -55,9 +55,23 @@ async def start_workflow(request: web.Request) -> web.Response:
         workflow_id=body.workflow_id,
         namespace=body.namespace,
         search_attributes=_search_attributes(body),
+        parent_workflow_id=_parent_of(state, body),
+        package_version=body.package_version,
     )
     state.metrics.durable_ack.observe(time.perf_counter() - started, operation="start")
     return _ok({"workflow_id": public_id(handle.workflow_id), "run_id": handle.run_id})
+
+
+def _parent_of(state: ServerState, body: m.StartRequest) -> str | None:
+    """The key of the parent a node names for a child it starts on this node's shard."""
+    if body.parent_workflow_id is None:
+        return None
+    if state.cluster is None:
+        raise InvalidInput("field 'parent_workflow_id': only cluster nodes start children here")
+    parent = workflow_key(body.namespace, body.parent_workflow_id)
+    if state.engine.summary(parent) is None:
+        raise WorkflowNotFound(parent)
+    return parent
 
 
 def _search_attributes(body: m.StartRequest) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from transports.app import create_app
 from transports.cluster_routes import local_identity, node_identity
 from transports.config import ServerConfig
 from transports.drain import IN_FLIGHT
+from transports.embedded_node import NodeEngine, Peers
 from transports.logs import configure_logging
 from transports.state import STATE
 
@@ -85,6 +86,11 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
         sock.close()
         raise
     app = create_app(engine, config, cluster=node, identity=identity)
+    peers: Peers | None = None
+    if node is not None:
+        assert isinstance(engine, NodeEngine)
+        peers = Peers(loop, _own_url(config.host, host, port))
+        engine.attach(node, peers)
     state = app[STATE]
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, shutdown_timeout=_CLOSE_GRACE_SECONDS
@@ -129,8 +135,17 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
         sys.stderr.flush()
         os._exit(0)  # engine threads are stuck in user code: do not wait for them at exit
     await runner.cleanup()  # closes the listener and ends the streams
+    if peers is not None:
+        await peers.close()
     executor.shutdown(wait=False)
     return 0
+
+
+def _own_url(configured: str, host: str, port: int) -> str:
+    """How this process reaches its own listener (loopback for a wildcard host)."""
+    if configured in ("", "0.0.0.0", "::", "[::]"):
+        return f"http://127.0.0.1:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _open_node(config: ServerConfig, identity: tuple[str, str]) -> ClusterNode:
@@ -142,6 +157,7 @@ def _open_node(config: ServerConfig, identity: tuple[str, str]) -> ClusterNode:
     return ClusterNode.open(
         config.db,
         settings,
+        engine_class=NodeEngine,  # its workflows' calls on other shards go to their owners
         load_modules=config.load,
         packages=config.packages,
         **config.engine.model_dump(),

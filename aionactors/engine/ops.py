@@ -19,7 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aionactors import tracing
-from aionactors.core.errors import AionError, AlreadyExists, NotFound, NotRunning
+from aionactors.core.errors import (
+    AionError,
+    AlreadyExists,
+    NotFound,
+    NotRunning,
+    WorkflowNotFound,
+)
 from aionactors.core.events import Event
 from aionactors.core.payload import WorkflowError
 from aionactors.core.status import FINAL_EVENT_TYPES, current_lease_terminal
@@ -143,6 +149,14 @@ class EngineOps:
                 engine.tell(parent_id, msg.ChildDone(child_id, error=error))
                 return
         self._refuse_child(parent_id, child_id, f"workflow id {child_id!r} is being started")
+
+    def report_child_end(self, parent_id: str, child_key: str) -> None:
+        """Another node hosts the child and says it ended: tell the parent how, from the
+        store (WorkflowNotFound unless ``child_key`` is a child of ``parent_id``)."""
+        summary = self._engine.store.get_summary(child_key)
+        if summary is None or summary.parent != parent_id:
+            raise WorkflowNotFound(child_key)
+        self._report_if_ended(parent_id, child_key)
 
     def _report_if_ended(self, parent_id: str, child_key: str) -> None:
         terminal = current_lease_terminal(self._engine.store.read_history(child_key))

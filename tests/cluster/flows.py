@@ -55,3 +55,29 @@ class TickFlow:
     @workflow.run
     async def run(self, payload: object = None) -> object:
         return payload
+
+
+@workflow.defn(name="KidFlow")
+class KidFlow:
+    @workflow.run
+    async def run(self, value: int) -> int:
+        return value * 10
+
+
+@workflow.defn(name="ParentFlow")
+class ParentFlow:
+    """Runs a child whose id the caller picks (so its shard, and its node, too)."""
+
+    @workflow.run
+    async def run(self, child_id: str) -> int:
+        return await workflow.execute_child_workflow(KidFlow, 4, workflow_id=child_id)
+
+
+@workflow.defn(name="PokeFlow")
+class PokeFlow:
+    """Signals another workflow (``ClusterFlow``'s ``proceed``), wherever it runs."""
+
+    @workflow.run
+    async def run(self, target: str) -> str:
+        workflow.signal_external(target, "proceed")
+        return target

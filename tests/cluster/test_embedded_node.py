@@ -10,6 +10,9 @@ workflows finish there, each exactly once.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -18,8 +21,16 @@ from aionactors import Engine
 from aionactors.cluster import ClusterSettings, DatabaseInUse, ShardMap
 from aionactors.core.errors import NotRunning, WorkflowNotFound
 from aionactors.core.events import WorkflowCompleted
-from tests.cluster.servers import FLOWS, LEASE_ENV, ServeNode, call, owned, start_node
-from tests.cluster.support import wait_for
+from tests.cluster.servers import (
+    FLOWS,
+    LEASE_ENV,
+    ServeNode,
+    call,
+    owned,
+    running_nodes,
+    start_node,
+)  # fmt: skip
+from tests.cluster.support import ROOT, wait_for
 
 pytestmark = pytest.mark.postgres
 SHARDS = int(LEASE_ENV["AIONACTORS_LEASES__SHARD_COUNT"])
@@ -47,6 +58,19 @@ def ids_owned_by(url: str, node_id: str, prefix: str, count: int) -> list[str]:
     shard_map = ShardMap(SHARDS)
     candidates = (f"{prefix}-{n}" for n in range(10_000))
     return [c for c in candidates if shard_map.shard_of(c) in shards][:count]
+
+
+def start_through(url: str, workflow_id: str, value: int) -> None:
+    start_through_type(url, "ClusterFlow", workflow_id, value)
+
+
+def start_through_type(url: str, workflow_type: str, workflow_id: str, value: object) -> None:
+    body = {"workflow_type": workflow_type, "workflow_id": workflow_id, "input": value}
+    call(url, "/workflows/start", body)
+
+
+def signal_through(url: str, workflow_id: str) -> None:
+    call(url, "/workflows/signal", {"workflow_id": workflow_id, "signal_name": "proceed"})
 
 
 @pytest.fixture
@@ -103,13 +127,11 @@ def test_calls_reach_the_owner_whichever_node_receives_them(
 
     # The served node's HTTP API reaches the embedded engine's runs.
     for i, workflow_id in enumerate(ours):
-        call(served.url, "/workflows/start",
-             {"workflow_type": "ClusterFlow", "workflow_id": workflow_id, "input": i})  # fmt: skip
+        start_through(served.url, workflow_id, i)
         reply = call(served.url, "/workflows/query", {"workflow_id": workflow_id,
                                                       "query_name": "going"})  # fmt: skip
         assert reply["result"] is False
-        call(served.url, "/workflows/signal", {"workflow_id": workflow_id,
-                                               "signal_name": "proceed"})  # fmt: skip
+        signal_through(served.url, workflow_id)
     assert [engine.result(w, timeout=30) for w in ours] == [3, 4, 5]
 
     # A start without an id stays on the node that receives it.
@@ -136,3 +158,67 @@ def test_the_embedded_engine_takes_over_a_killed_node(pair: tuple[ServeNode, Eng
     for workflow_id in theirs:
         completed = [e for e in engine.history(workflow_id) if isinstance(e, WorkflowCompleted)]
         assert len(completed) == 1
+
+
+def test_a_killed_embedded_node_is_taken_over(cluster_database: str) -> None:
+    """SIGKILL of a program embedding a node: a served node adopts its shards and runs its
+    waiting workflows to their end."""
+    program = subprocess.Popen(
+        [sys.executable, "-m", "tests.cluster.embedded_process", cluster_database, "program"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        assert program.stdout is not None
+        ready, address = program.stdout.readline().split()
+        assert ready == "ready"
+        with running_nodes(cluster_database, ["served"]) as (served,):
+            wait_for(lambda: owned(served.url) == {"served": SHARDS // 2, "program": SHARDS // 2},
+                     30, "the two nodes share the shards")  # fmt: skip
+            orphans = ids_owned_by(served.url, "program", "orphan", 3)
+            for i, workflow_id in enumerate(orphans):  # through the served node: forwarded
+                start_through(served.url, workflow_id, i)
+            assert call(address, "/cluster")["node_id"] == "program"
+            program.kill()
+            program.wait(30)
+            wait_for(lambda: owned(served.url).get("served") == SHARDS, 15, "served adopts all")
+            for i, workflow_id in enumerate(orphans):
+                signal_through(served.url, workflow_id)
+                reply = call(served.url, "/workflows/result",
+                             {"workflow_id": workflow_id, "wait_ms": 30000})  # fmt: skip
+                assert (reply["status"], reply["result"]) == ("Completed", i + 3)
+    finally:
+        if program.poll() is None:
+            program.kill()
+        program.wait(30)
+
+
+def test_children_and_signals_between_workflows_cross_nodes(
+    pair: tuple[ServeNode, Engine],
+) -> None:
+    """A parent's child, and a workflow's signal to another, in another node's shard: the
+    owner starts the child (and tells the parent's node when it ends) or takes the signal."""
+    served, engine = pair
+    here, there = (ids_owned_by(served.url, n, "kid", 1)[0] for n in ("embedded", "served"))
+    for child in (here, there):  # parents on the embedded node
+        parent = ids_owned_by(served.url, "embedded", f"parent-of-{child}", 1)[0]
+        assert engine.start_workflow("ParentFlow", child, workflow_id=parent).result(30) == 40
+        assert engine.summary(child).parent == parent
+    # A parent on the served node, started through its API, its child on the embedded one.
+    child = ids_owned_by(served.url, "embedded", "kid-of-served", 1)[0]
+    parent = ids_owned_by(served.url, "served", "served-parent", 1)[0]
+    start_through_type(served.url, "ParentFlow", parent, child)
+    reply = call(served.url, "/workflows/result", {"workflow_id": parent, "wait_ms": 30000})
+    assert (reply["status"], reply["result"]) == ("Completed", 40)
+
+    # Signals sent by workflow code, both ways.
+    waiting = ids_owned_by(served.url, "served", "waits", 1)[0]
+    engine.start_workflow("ClusterFlow", 0, workflow_id=waiting)
+    poker = ids_owned_by(served.url, "embedded", "pokes", 1)[0]
+    engine.start_workflow("PokeFlow", waiting, workflow_id=poker)
+    assert engine.result(waiting, timeout=30) == 3
+    waiting = ids_owned_by(served.url, "embedded", "waits-here", 1)[0]
+    engine.start_workflow("ClusterFlow", 0, workflow_id=waiting)
+    start_through_type(served.url, "PokeFlow", ids_owned_by(served.url, "served", "p", 1)[0],
+                       waiting)  # fmt: skip
+    assert engine.result(waiting, timeout=30) == 3

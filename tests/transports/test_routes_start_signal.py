@@ -188,3 +188,15 @@ async def test_lifecycle_routes_guard_namespaces_and_finished_runs(client) -> No
     assert status == 412 and body["code"] == "not_running"
     status, body = await act(client, "reopen", workflow_id=done)
     assert status == 409 and body["code"] == "invalid_state"
+
+
+async def test_a_parent_can_be_named_only_between_cluster_nodes(client, engine) -> None:
+    """``parent_workflow_id`` is how a node starts a child on another node's shard; a
+    server of its own has no other node, so it refuses the field and starts nothing."""
+    status, body = await post(
+        client, "/workflows/start",
+        {"namespace": TENANT_A, "workflow_type": "greeter", "parent_workflow_id": "p"},
+        tenant(TENANT_A),
+    )  # fmt: skip
+    assert status == 400 and "parent_workflow_id" in body["message"]
+    assert engine.count_workflows() == 0
