@@ -44,6 +44,13 @@ def node_identity(host: str, port: int) -> tuple[str, str]:
     return f"{hostname}:{port}-{os.getpid()}", f"http://{reachable}:{port}"
 
 
+def own_url(host: str, port: int) -> str:
+    """How this process reaches its own listener (loopback for a wildcard host)."""
+    if host in _WILDCARD_HOSTS:
+        return f"http://127.0.0.1:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def cluster_reply(state: ServerState) -> ClusterReply:
     node = state.cluster
     if node is None:

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from aionactors.cluster import ClusterNode, ClusterSettings
 from aionactors.core import errors
-from aionactors.core.errors import AionError, InvalidInput
+from aionactors.core.errors import AionError, InvalidInput, Unavailable
 from aionactors.core.ids import new_id
 from aionactors.core.search import DEFAULT_NAMESPACE
 from aionactors.core.status import WorkflowStatus, current_lease_terminal
@@ -39,7 +39,7 @@ from aionactors.engine.models import WorkflowHandle
 from aionactors.engine.outcomes import ResultTimeout, outcome_of
 from transports.client import AionClient, ClientError
 from transports.cluster_forward import IN_ROUTE
-from transports.cluster_routes import node_identity
+from transports.cluster_routes import node_identity, own_url
 from transports.config import ServerConfig
 
 _T = TypeVar("_T")
@@ -78,7 +78,11 @@ def open_node_engine(
         node_id=settings.node_id, advertise_url=settings.advertise_url,
     )  # fmt: skip
     listener = PeerListener(sock, config, node)
-    engine.attach(node, listener.start(f"http://{bound_host}:{port}"), listener.stop)
+    try:
+        engine.attach(node, listener.start(own_url(bound_host, port)), listener.stop)
+    except BaseException:
+        node.shutdown()
+        raise
     return engine
 
 
@@ -103,6 +107,8 @@ class Peers:
             except ClientError as refused:
                 raise _as_engine_error(refused) from None
 
+        if _running_loop() is self._loop:  # it would wait for itself
+            raise RuntimeError("a cluster node cannot forward a call from its own event loop")
         return asyncio.run_coroutine_threadsafe(go(), self._loop).result()
 
     async def close(self) -> None:
@@ -123,11 +129,16 @@ class PeerListener:
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._run, name="aionactors-peers", daemon=True)
         self.peers: Peers | None = None
+        self._failure: Exception | None = None
 
     def start(self, base_url: str) -> Peers:
+        """Serving once this returns (or the reason it could not, raised here)."""
         self.peers = Peers(self._loop, base_url)
         self._thread.start()
-        self._ready.wait(30)
+        if not self._ready.wait(30):
+            raise Unavailable("the node's peer listener did not start within 30 s")
+        if self._failure is not None:
+            raise self._failure
         return self.peers
 
     def _run(self) -> None:
@@ -136,7 +147,13 @@ class PeerListener:
             self._config.engine_threads, thread_name_prefix="aionactors-peer-call"
         )
         self._loop.set_default_executor(executor)
-        self._loop.run_until_complete(self._serve())
+        try:
+            self._loop.run_until_complete(self._serve())
+        except Exception as exc:
+            self._failure = exc
+            self._ready.set()
+            executor.shutdown(wait=False)
+            return
         self._ready.set()
         self._loop.run_forever()
         executor.shutdown(wait=False)
@@ -362,6 +379,13 @@ class NodeEngine(Engine):
         self._drain = drain_seconds
         self._stop_listening()
         self.node.shutdown()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _result(workflow_id: str, wait_ms: int, client: AionClient) -> Awaitable[dict[str, Any]]:

@@ -28,7 +28,7 @@ from aiohttp import web
 from aionactors import Engine
 from aionactors.cluster import ClusterNode, ClusterSettings
 from transports.app import create_app
-from transports.cluster_routes import local_identity, node_identity
+from transports.cluster_routes import local_identity, node_identity, own_url
 from transports.config import ServerConfig
 from transports.drain import IN_FLIGHT
 from transports.embedded_node import NodeEngine, Peers
@@ -89,7 +89,7 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     peers: Peers | None = None
     if node is not None:
         assert isinstance(engine, NodeEngine)
-        peers = Peers(loop, _own_url(config.host, host, port))
+        peers = Peers(loop, own_url(host, port))
         engine.attach(node, peers)
     state = app[STATE]
     runner = web.AppRunner(
@@ -139,13 +139,6 @@ async def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
         await peers.close()
     executor.shutdown(wait=False)
     return 0
-
-
-def _own_url(configured: str, host: str, port: int) -> str:
-    """How this process reaches its own listener (loopback for a wildcard host)."""
-    if configured in ("", "0.0.0.0", "::", "[::]"):
-        return f"http://127.0.0.1:{port}"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _open_node(config: ServerConfig, identity: tuple[str, str]) -> ClusterNode:
