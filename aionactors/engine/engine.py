@@ -196,11 +196,14 @@ class Engine(WorkflowInteractions):
         opens an engine of its own, which must then be the only one on its database.
         """
         engine_settings = EngineSettings(**settings)  # refused before anything is opened
-        if cluster is not False and isinstance(store, str) and is_postgres_url(store):
+        url = store if isinstance(store, str) else ""
+        if cluster not in (True, False) and not is_postgres_url(url):
+            raise InvalidInput("cluster settings need a postgresql:// store URL")
+        if cluster is not False and is_postgres_url(url):
             from transports.embedded_node import open_node_engine  # the peers talk HTTP
 
             return open_node_engine(
-                store,
+                url,
                 settings=None if cluster is True else cluster,
                 listen=listen,
                 engine_options={

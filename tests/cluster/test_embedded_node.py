@@ -19,7 +19,7 @@ import pytest
 
 from aionactors import Engine
 from aionactors.cluster import ClusterSettings, DatabaseInUse, ShardMap
-from aionactors.core.errors import NotRunning, WorkflowNotFound
+from aionactors.core.errors import InvalidInput, NotRunning, WorkflowNotFound
 from aionactors.core.events import WorkflowCompleted
 from tests.cluster.servers import (
     FLOWS,
@@ -222,3 +222,10 @@ def test_children_and_signals_between_workflows_cross_nodes(
     start_through_type(served.url, "PokeFlow", ids_owned_by(served.url, "served", "p", 1)[0],
                        waiting)  # fmt: skip
     assert engine.result(waiting, timeout=30) == 3
+
+
+def test_cluster_settings_need_a_postgresql_url(tmp_path) -> None:
+    settings = ClusterSettings(node_id="n")
+    with pytest.raises(InvalidInput, match="postgresql://"):
+        Engine.open(f"sqlite:///{tmp_path / 'a.db'}", cluster=settings)
+    assert not (tmp_path / "a.db").exists()  # refused before anything is opened

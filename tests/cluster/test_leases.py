@@ -59,6 +59,21 @@ def make(postgres_dsn: str, postgres_schema: str) -> Iterator:
         manager.stop(release=False)
 
 
+def die(manager: LeaseManager, dsn: str) -> None:
+    """As a process's death does: close its session, and wait until PostgreSQL has ended
+    it (the server drops the session's advisory locks a moment after the client goes)."""
+    backend = manager._conn.info.backend_pid
+    manager._conn.close()
+    with connect(dsn, "") as conn:
+        conn.autocommit = True  # each look a fresh snapshot of pg_stat_activity
+        wait_for(
+            lambda: not conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend,)
+            ).fetchall(),
+            10, "the closed session ended",
+        )  # fmt: skip
+
+
 def settle(*managers: LeaseManager, rounds: int = 6) -> None:
     """Tick every manager in turn, letting released shards be handed back and taken."""
     for _ in range(rounds):
@@ -193,22 +208,24 @@ LONG_LEASE = {"lease_seconds": 600.0}
 
 
 def test_the_shards_of_a_node_whose_session_ended_are_taken_before_its_lease_expires(
-    make,
+    make, postgres_dsn: str
 ) -> None:
     a, b = make("a", **LONG_LEASE), make("b", **LONG_LEASE)
     settle(a)
     b.tick()
     assert b.owned_shards() == []  # a lives (its session holds its lock): nothing to take
-    a._conn.close()  # a's process dies: PostgreSQL ends its session and drops its lock
+    die(a, postgres_dsn)  # a's process dies: PostgreSQL ends its session and drops its lock
     b.tick()
     assert b.owned_shards() == list(range(SHARDS))
     assert b.takeovers == SHARDS
 
 
-def test_a_restarted_node_takes_its_predecessors_shards_back_at_once(make) -> None:
+def test_a_restarted_node_takes_its_predecessors_shards_back_at_once(
+    make, postgres_dsn: str
+) -> None:
     first = make("a", **LONG_LEASE)
     settle(first)
-    first._conn.close()  # SIGKILL: the leases stay, unexpired, in the table
+    die(first, postgres_dsn)  # SIGKILL: the leases stay, unexpired, in the table
     again = make("a", **LONG_LEASE)
     again.tick()
     assert again.owned_shards() == list(range(SHARDS))
