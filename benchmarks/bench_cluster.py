@@ -13,6 +13,10 @@ the node that receives it) and waits for its result through the same node
 (``same_node``), or through the next node, which forwards it to the owner
 (``result_forwarded``: what a client that ignores ownership sees).
 
+Embedded: an ``Engine.open(postgresql://...)`` node beside one served node; each
+workflow is started and its result awaited from the embedded engine, on its own shards
+(in-process) and on the served node's (forwarded through its listener to the owner).
+
 Failover: with every node up and balanced, one node is SIGKILLed; the time is from the
 kill to the result of a new workflow whose id lies in a shard the killed node owned,
 started through a survivor (lease expiry + adoption + recovery + the run itself). The
@@ -40,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 import psycopg
 
-from aionactors.cluster import LeaseTuning, ShardMap
+from aionactors import Engine
+from aionactors.cluster import ClusterSettings, LeaseTuning, ShardMap
 from benchmarks.common import print_table, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,13 +125,15 @@ async def shares(session: aiohttp.ClientSession, url: str) -> dict[str, list[int
     return {node["node_id"]: node["owned_shards"] for node in cluster["nodes"]}
 
 
-async def await_balance(session: aiohttp.ClientSession, nodes: list[Node]) -> None:
-    """Until every live node owns its fair share and every shard is owned."""
-    fair = {SHARDS // len(nodes), -(-SHARDS // len(nodes))}
+async def await_balance(session: aiohttp.ClientSession, nodes: list[Node], *others: str) -> None:
+    """Until every live node (``nodes``, and those named ``others``: an embedded one) owns
+    its fair share and every shard is owned."""
+    names = [node.node_id for node in nodes] + list(others)
+    fair = {SHARDS // len(names), -(-SHARDS // len(names))}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         owned = await shares(session, nodes[0].url)
-        counts = [len(owned.get(node.node_id, [])) for node in nodes]
+        counts = [len(owned.get(name, [])) for name in names]
         if sum(counts) == SHARDS and set(counts) <= fair:
             return
         await asyncio.sleep(0.1)
@@ -185,6 +192,47 @@ async def failover(db: str, nodes: list[Node], victim_index: int) -> float:
     return seconds
 
 
+def embedded_calls(count: int) -> list[dict[str, Any]]:
+    """Start-to-result latency from an embedded node, on its own shards and on another's."""
+    rows: list[dict[str, Any]] = []
+    with fresh_database() as db:
+        served = Node(db, "served")
+        engine = Engine.open(db, load_modules=["benchmarks.worker_flows"],
+                             cluster=ClusterSettings(node_id="embedded"))  # fmt: skip
+        try:
+            asyncio.run(_balanced(served, "embedded"))
+            for where, owned in (("own shards (in-process)", True),
+                                 ("another node's (forwarded)", False)):  # fmt: skip
+                ids = (f"embedded-{uuid.uuid4().hex}" for _ in range(100 * count))
+                chosen = [w for w in ids if engine.node.leases.owns(w) == owned][:count]
+                starts, runs = [], []
+                for workflow_id in chosen:
+                    began = time.perf_counter()
+                    handle = engine.start_workflow(FLOW, 0, workflow_id=workflow_id)
+                    started = time.perf_counter()
+                    if handle.result(timeout=60) != 3:
+                        raise RuntimeError(f"{workflow_id} did not return 3")
+                    starts.append(started - began)
+                    runs.append(time.perf_counter() - began)
+                rows.append({"shards": where, "workflows": len(chosen),
+                             "start_p50_ms": _ms(starts, 50), "start_p99_ms": _ms(starts, 99),
+                             "start_to_result_p50_ms": _ms(runs, 50)})  # fmt: skip
+        finally:
+            engine.shutdown()
+            served.stop()
+    return rows
+
+
+async def _balanced(node: Node, *others: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        await await_balance(session, [node], *others)
+
+
+def _ms(samples: list[float], percentile: int) -> float:
+    ordered = sorted(samples)
+    return round(1000 * ordered[min(len(ordered) - 1, len(ordered) * percentile // 100)], 2)
+
+
 def measure(count: int, node_counts: list[int], kills: int) -> tuple[list[dict], list[float]]:
     rows: list[dict[str, Any]] = []
     failovers: list[float] = []
@@ -223,8 +271,10 @@ def main() -> None:
     kills = args.kills or (1 if args.smoke else 5)
     node_counts = [1, 2] if args.smoke else [1, 2, 3]
     rows, failovers = measure(count, node_counts, kills)
+    embedded = embedded_calls(10 if args.smoke else 200)
     median = statistics.median(failovers) if failovers else None
     print_table(f"Cluster ({count} three-activity workflows per row, {SHARDS} shards)", rows)
+    print_table("An embedded node beside a served one, one workflow at a time", embedded)
     print_table(
         f"Failover after SIGKILL (lease {LeaseTuning().lease_seconds:g} s)",
         [{"kills": len(failovers), "median_s": median,
@@ -232,7 +282,7 @@ def main() -> None:
     )  # fmt: skip
     write_results("cluster", {
         "smoke": args.smoke, "workflows": count, "shards": SHARDS,
-        "lease_seconds": LeaseTuning().lease_seconds, "rows": rows,
+        "lease_seconds": LeaseTuning().lease_seconds, "rows": rows, "embedded": embedded,
         "failover_seconds": failovers, "failover_median_seconds": median,
     })  # fmt: skip
 
