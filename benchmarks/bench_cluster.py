@@ -47,6 +47,7 @@ import psycopg
 from aionactors import Engine
 from aionactors.cluster import ClusterSettings, LeaseTuning, ShardMap
 from benchmarks.common import print_table, write_results
+from benchmarks.workloads import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = os.environ.get(
@@ -215,8 +216,8 @@ def embedded_calls(count: int) -> list[dict[str, Any]]:
                     starts.append(started - began)
                     runs.append(time.perf_counter() - began)
                 rows.append({"shards": where, "workflows": len(chosen),
-                             "start_p50_ms": _ms(starts, 50), "start_p99_ms": _ms(starts, 99),
-                             "start_to_result_p50_ms": _ms(runs, 50)})  # fmt: skip
+                             "start_p50_ms": _ms(starts, 0.50), "start_p99_ms": _ms(starts, 0.99),
+                             "start_to_result_p50_ms": _ms(runs, 0.50)})  # fmt: skip
         finally:
             engine.shutdown()
             served.stop()
@@ -228,9 +229,8 @@ async def _balanced(node: Node, *others: str) -> None:
         await await_balance(session, [node], *others)
 
 
-def _ms(samples: list[float], percentile: int) -> float:
-    ordered = sorted(samples)
-    return round(1000 * ordered[min(len(ordered) - 1, len(ordered) * percentile // 100)], 2)
+def _ms(samples: list[float], fraction: float) -> float:
+    return round(1000 * percentile(samples, fraction), 2)
 
 
 def measure(count: int, node_counts: list[int], kills: int) -> tuple[list[dict], list[float]]:

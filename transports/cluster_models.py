@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from aionactors.core.timestamps import UtcDatetime
-from transports.models import Reply, WorkflowIdField, WorkflowRef
+from transports.models import Body, Namespace, Reply, WorkflowIdField
 
 
 class ClusterNodeReply(Reply):
@@ -15,10 +15,12 @@ class ClusterNodeReply(Reply):
     last_seen: UtcDatetime = Field(description="the node's last heartbeat")
 
 
-class ChildEndedRequest(WorkflowRef):
+class ChildEndedRequest(Body):
     """A child's node to its parent's owner (``workflow_id`` is the parent): the child
     ended; the owner reads how from the store and tells the parent."""
 
+    namespace: Namespace = "default"
+    workflow_id: WorkflowIdField
     child_workflow_id: WorkflowIdField
 
 

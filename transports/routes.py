@@ -55,21 +55,21 @@ async def start_workflow(request: web.Request) -> web.Response:
         workflow_id=body.workflow_id,
         namespace=body.namespace,
         search_attributes=_search_attributes(body),
-        parent_workflow_id=_parent_of(state, body),
+        parent_workflow_id=await _parent_of(state, body),
         package_version=body.package_version,
     )
     state.metrics.durable_ack.observe(time.perf_counter() - started, operation="start")
     return _ok({"workflow_id": public_id(handle.workflow_id), "run_id": handle.run_id})
 
 
-def _parent_of(state: ServerState, body: m.StartRequest) -> str | None:
+async def _parent_of(state: ServerState, body: m.StartRequest) -> str | None:
     """The key of the parent a node names for a child it starts on this node's shard."""
     if body.parent_workflow_id is None:
         return None
     if state.cluster is None:
         raise InvalidInput("field 'parent_workflow_id': only cluster nodes start children here")
     parent = workflow_key(body.namespace, body.parent_workflow_id)
-    if state.engine.summary(parent) is None:
+    if await asyncio.to_thread(state.engine.summary, parent) is None:  # a store read
         raise WorkflowNotFound(parent)
     return parent
 
